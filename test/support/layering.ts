@@ -17,7 +17,8 @@ export interface LayerViolation {
   to: Layer;
 }
 
-const IMPORT_RE = /(?:^|\s)(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT_RE =
+  /(?:^|\s)(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 function layerOf(root: string, file: string): Layer | undefined {
   const top = path.relative(root, file).split(path.sep)[0];
@@ -46,7 +47,13 @@ export function findLayerViolations(root: string): LayerViolation[] {
         if (target && LAYERS.indexOf(target) > LAYERS.indexOf(layer)) {
           const start = (match.index ?? 0) + match[0].search(/\S/);
           const line = text.slice(0, start).split("\n").length;
-          violations.push({ file: path.relative(root, file), line, specifier, from: layer, to: target });
+          violations.push({
+            file: path.relative(root, file),
+            line,
+            specifier,
+            from: layer,
+            to: target,
+          });
         }
       }
     }

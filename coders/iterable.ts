@@ -1,0 +1,168 @@
+/**
+ * `beam:coder:iterable:v1` (and `beam:coder:state_backed_iterable:v1`, the
+ * same encoding): a 4-byte big-endian count then the elements (nested), or
+ * count `-1` then blocks: a varint count and that many elements, repeated,
+ * ended by `0`, or by `-1` and a length-prefixed state token naming the rest
+ * of the iterable in the runner's state. The same in both contexts.
+ *
+ * Decoding is resumable inside a `StreamDecoder`: when the input ends in the
+ * middle, the elements decoded so far are kept and the next attempt resumes
+ * after them, so a large iterable arriving in many chunks is decoded once.
+ */
+import type { ByteReader, ResumeState } from "./byte-reader.js";
+import type { ByteWriter } from "./byte-writer.js";
+import { BaseCoder, type Coder } from "./coder.js";
+import { ByteUnderflow, decodeError, encodeError } from "./errors.js";
+import { registerCoder } from "./registry.js";
+import { StateBackedIterable } from "./state-reader.js";
+
+export const ITERABLE_URN = "beam:coder:iterable:v1";
+
+/** Elements per block when encoding an iterable that is not an array. */
+const BLOCK_SIZE = 1024;
+
+interface IterableResume<T> extends ResumeState {
+  items: T[];
+  remaining: number;
+  blocks: boolean;
+  offset: number;
+}
+
+/**
+ * Iterables ↔ arrays. Arrays encode with a count; other iterables (Sets,
+ * generators) in blocks. An iterable with a state token decodes to a
+ * {@link StateBackedIterable} (needs `DecodeOptions.stateReader`).
+ */
+export class IterableCoder<T> extends BaseCoder<T[]> {
+  readonly urn: string;
+  readonly minSize = 4;
+  readonly elementCoder: Coder<T>;
+
+  constructor(elementCoder: Coder<T>, coderId?: string, urn: string = ITERABLE_URN) {
+    super([elementCoder], coderId);
+    this.elementCoder = elementCoder;
+    this.urn = urn;
+  }
+
+  encodeTo(value: T[] | Iterable<T>, writer: ByteWriter): void {
+    const elem = this.elementCoder;
+    if (Array.isArray(value)) {
+      const n = value.length;
+      writer.writeInt32BE(n);
+      for (let i = 0; i < n; i++) elem.encodeTo(value[i] as T, writer, "nested");
+      return;
+    }
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      value instanceof StateBackedIterable ||
+      typeof (value as Iterable<T>)[Symbol.iterator] !== "function"
+    ) {
+      throw encodeError(this, "an array or a synchronous iterable (await toArray() on state-backed iterables)", value);
+    }
+    writer.writeInt32BE(-1);
+    let block: T[] = [];
+    const flush = (): void => {
+      writer.writeUVarInt32(block.length);
+      for (const v of block) elem.encodeTo(v, writer, "nested");
+      block = [];
+    };
+    for (const v of value as Iterable<T>) {
+      block.push(v);
+      if (block.length === BLOCK_SIZE) flush();
+    }
+    if (block.length > 0) flush();
+    writer.writeByte(0);
+  }
+
+  decodeFrom(reader: ByteReader): T[] {
+    const start = reader.pos;
+    const key = start - reader.start;
+    let items: T[];
+    let remaining: number;
+    let blocks: boolean;
+    const saved = reader.resume?.get(key) as IterableResume<T> | undefined;
+    if (saved !== undefined && saved.coder === this) {
+      reader.resume!.delete(key);
+      items = saved.items;
+      remaining = saved.remaining;
+      blocks = saved.blocks;
+      reader.pos = reader.start + saved.offset;
+    } else {
+      const count = reader.readInt32BE();
+      items = [];
+      if (count >= 0) {
+        remaining = count;
+        blocks = false;
+      } else if (count === -1) {
+        remaining = 0;
+        blocks = true;
+      } else {
+        throw decodeError(this, start, "an element count >= 0, or -1 for blocks", String(count));
+      }
+      this.checkCount(reader, remaining);
+    }
+    const elem = this.elementCoder;
+    let mark = reader.pos;
+    let inElement = false;
+    try {
+      for (;;) {
+        inElement = true;
+        while (remaining > 0) {
+          items.push(elem.decodeFrom(reader, "nested"));
+          remaining--;
+          mark = reader.pos;
+        }
+        inElement = false;
+        if (!blocks) return items;
+        const at = reader.pos;
+        const count = reader.readVarInt(this);
+        if (count === 0) return items;
+        if (count === -1) return this.withToken(items, reader);
+        if (typeof count !== "number" || count < 0 || count > 0x7fffffff) {
+          throw decodeError(this, at, "a block count >= 0, or -1 for a state token", String(count));
+        }
+        remaining = count;
+        mark = reader.pos;
+        this.checkCount(reader, remaining);
+      }
+    } catch (err) {
+      if (err instanceof ByteUnderflow) {
+        const resume = reader.resume;
+        if (resume !== undefined) {
+          const state: IterableResume<T> = { coder: this, items, remaining, blocks, offset: mark - reader.start };
+          resume.set(key, state);
+        }
+        // The elements still to come need at least minSize bytes each.
+        if (inElement && remaining > 1 && elem.minSize > 0) {
+          throw new ByteUnderflow(err.needed + (remaining - 1) * elem.minSize, err.offset);
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Checks that `count` elements can fit in the input (or charges the zero-size budget). */
+  private checkCount(reader: ByteReader, count: number): void {
+    const min = this.elementCoder.minSize;
+    if (min === 0) reader.chargeZeroSize(this, count);
+    else if (count * min > reader.end - reader.pos) throw new ByteUnderflow(reader.pos + count * min, reader.pos);
+  }
+
+  private withToken(items: T[], reader: ByteReader): T[] {
+    const at = reader.pos;
+    const token = reader.readLengthPrefixed(this);
+    const stateReader = reader.stateReader;
+    if (stateReader === undefined) {
+      throw decodeError(this, at, "no state token (decoding a state-backed iterable needs a state reader)", "a state token");
+    }
+    // The value model types iterables as arrays; a state-backed one is lazy.
+    return new StateBackedIterable(items, token, this.elementCoder, stateReader) as unknown as T[];
+  }
+}
+
+registerCoder(ITERABLE_URN, ({ components, coderId }) => {
+  const [c] = components;
+  if (components.length !== 1 || !c) throw new TypeError(`iterable needs 1 component, got ${components.length}`);
+  return new IterableCoder(c, coderId);
+});

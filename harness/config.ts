@@ -1,0 +1,119 @@
+/**
+ * Harness configuration: the public options (every field documented, with its
+ * default), and `compileHarnessConfig`, which fills the defaults and validates
+ * (a wrong value is a TypeError naming the option).
+ */
+import { availableParallelism } from "node:os";
+import type { Logger } from "pino";
+import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from "./data/element-sink.js";
+import { DEFAULT_GRPC_SETTINGS, type GrpcSettings } from "./grpc-settings.js";
+
+export interface HarnessOptions {
+  /** The worker id the runner assigned (sent as `worker_id` metadata). */
+  workerId: string;
+  /** The runner's control endpoint (`host:port`). */
+  controlUrl: string;
+  /** The runner's logging endpoint; logs go to stderr only when absent. */
+  loggingUrl?: string;
+  /** The runner's worker-status endpoint, if it has one. */
+  statusUrl?: string;
+  /** Flush an outbound data stream at this many bytes. @default 1000000 */
+  dataBufferSizeLimit?: number;
+  /** Flush an outbound data stream this long after its first unflushed element; 0 = only by size. @default 100 */
+  dataBufferTimeLimitMs?: number;
+  /** Inbound bytes buffered over all bundles before the data stream is paused. @default 67108864 */
+  maxInboundBufferedBytes?: number;
+  /** Data for an instruction that never starts is dropped after this long. @default 300000 */
+  orphanDataTimeoutMs?: number;
+  /** State cache capacity in bytes. @default 104857600 */
+  stateCacheBytes?: number;
+  /** Bundle threads: 0 runs bundles inline on the main thread. @default os.availableParallelism() */
+  threads?: number;
+  /** Log level of pool threads. @default "info" */
+  logLevel?: string;
+  /** gRPC message size limit. @default 2147483647 */
+  maxMessageBytes?: number;
+  /** The logger (pino); a child with `worker_id` is made from it. */
+  logger: Logger;
+}
+
+export interface HarnessConfig {
+  workerId: string;
+  controlUrl: string;
+  loggingUrl: string | undefined;
+  statusUrl: string | undefined;
+  flushPolicy: FlushPolicy;
+  maxInboundBufferedBytes: number;
+  orphanDataTimeoutMs: number;
+  stateCacheBytes: number;
+  threads: number;
+  logLevel: string;
+  grpc: GrpcSettings;
+  logger: Logger;
+}
+
+function positiveInteger(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(
+      `options.${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
+  if (!options.workerId) throw new TypeError("options.workerId is required");
+  if (!options.controlUrl) throw new TypeError("options.controlUrl is required");
+  return {
+    workerId: options.workerId,
+    controlUrl: options.controlUrl,
+    loggingUrl: options.loggingUrl || undefined,
+    statusUrl: options.statusUrl || undefined,
+    flushPolicy: {
+      flushBytes: positiveInteger(
+        "dataBufferSizeLimit",
+        options.dataBufferSizeLimit,
+        DEFAULT_FLUSH_POLICY.flushBytes,
+      ),
+      flushMs: positiveInteger(
+        "dataBufferTimeLimitMs",
+        options.dataBufferTimeLimitMs,
+        DEFAULT_FLUSH_POLICY.flushMs,
+        true,
+      ),
+    },
+    maxInboundBufferedBytes: positiveInteger(
+      "maxInboundBufferedBytes",
+      options.maxInboundBufferedBytes,
+      64 * 1024 * 1024,
+    ),
+    orphanDataTimeoutMs: positiveInteger(
+      "orphanDataTimeoutMs",
+      options.orphanDataTimeoutMs,
+      300_000,
+    ),
+    stateCacheBytes: positiveInteger(
+      "stateCacheBytes",
+      options.stateCacheBytes,
+      100 * 1024 * 1024,
+      true,
+    ),
+    threads: positiveInteger("threads", options.threads, availableParallelism(), true),
+    logLevel: options.logLevel ?? "info",
+    grpc: {
+      ...DEFAULT_GRPC_SETTINGS,
+      maxMessageBytes: positiveInteger(
+        "maxMessageBytes",
+        options.maxMessageBytes,
+        DEFAULT_GRPC_SETTINGS.maxMessageBytes,
+      ),
+    },
+    logger: options.logger.child({ worker_id: options.workerId }),
+  };
+}

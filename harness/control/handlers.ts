@@ -1,0 +1,128 @@
+/**
+ * The handlers of every InstructionRequest kind of Beam 2.50's Fn API.
+ * Importing this module registers them.
+ */
+import { fnApi } from "../../proto/index.js";
+import { ProtocolError } from "../errors.js";
+import { registerInstructionHandler } from "./instruction-registry.js";
+
+/** How long finalization callbacks wait for `finalize_bundle` before they are dropped. */
+const FINALIZATION_TTL_MS = 10 * 60_000;
+
+registerInstructionHandler("register", async (request, h) => {
+  for (const descriptor of request.register.process_bundle_descriptor)
+    h.descriptors.register(descriptor);
+  return { register: new fnApi.RegisterResponse() };
+});
+
+registerInstructionHandler("process_bundle", async (request, h) => {
+  const body = request.process_bundle;
+  const descriptor = await h.descriptors.get(body.process_bundle_descriptor_id);
+  const outcome = await h.executor.process(request.instruction_id, body, descriptor);
+  const requiresFinalization = outcome.finalizations.length > 0;
+  if (requiresFinalization) {
+    dropExpiredFinalizations(h.pendingFinalizations);
+    h.pendingFinalizations.set(request.instruction_id, {
+      callbacks: outcome.finalizations,
+      expiresAt: Date.now() + FINALIZATION_TTL_MS,
+    });
+  }
+  return {
+    process_bundle: new fnApi.ProcessBundleResponse({
+      monitoring_infos: outcome.monitoringInfos,
+      monitoring_data: h.shortIds.toMonitoringData(outcome.monitoringInfos),
+      requires_finalization: requiresFinalization,
+    }),
+  };
+});
+
+registerInstructionHandler("process_bundle_progress", async (request, h) => {
+  const id = request.process_bundle_progress.instruction_id;
+  const infos = h.executor.progress(id);
+  if (!infos) throw new ProtocolError(`no active bundle with instruction id ${JSON.stringify(id)}`);
+  return {
+    process_bundle_progress: new fnApi.ProcessBundleProgressResponse({
+      monitoring_infos: infos,
+      monitoring_data: h.shortIds.toMonitoringData(infos),
+    }),
+  };
+});
+
+registerInstructionHandler("process_bundle_split", async (request, h) => {
+  const body = request.process_bundle_split;
+  if (!h.executor.isActive(body.instruction_id)) {
+    throw new ProtocolError(
+      `no active bundle with instruction id ${JSON.stringify(body.instruction_id)}`,
+    );
+  }
+  const channelSplits: fnApi.ProcessBundleSplitResponse.ChannelSplit[] = [];
+  for (const [transformId, desired] of body.desired_splits) {
+    const split = h.executor.split(body.instruction_id, transformId, {
+      fractionOfRemainder: desired.fraction_of_remainder,
+      estimatedInputElements: Number(desired.estimated_input_elements),
+      allowedSplitPoints: desired.allowed_split_points.map(Number),
+    });
+    if (split) {
+      channelSplits.push(
+        new fnApi.ProcessBundleSplitResponse.ChannelSplit({
+          transform_id: transformId,
+          last_primary_element: split.lastPrimaryElement,
+          first_residual_element: split.firstResidualElement,
+        }),
+      );
+    }
+  }
+  return {
+    process_bundle_split: new fnApi.ProcessBundleSplitResponse({ channel_splits: channelSplits }),
+  };
+});
+
+registerInstructionHandler("finalize_bundle", async (request, h) => {
+  const id = request.finalize_bundle.instruction_id;
+  const pending = h.pendingFinalizations.get(id);
+  if (!pending)
+    throw new ProtocolError(
+      `no bundle awaiting finalization with instruction id ${JSON.stringify(id)}`,
+    );
+  h.pendingFinalizations.delete(id);
+  for (const callback of pending.callbacks) await callback();
+  return { finalize_bundle: new fnApi.FinalizeBundleResponse() };
+});
+
+registerInstructionHandler("monitoring_infos", async (request, h) => {
+  const infos = new Map<
+    string,
+    InstanceType<typeof fnApi.MonitoringInfosMetadataResponse>["monitoring_info"] extends Map<
+      string,
+      infer V
+    >
+      ? V
+      : never
+  >();
+  for (const id of request.monitoring_infos.monitoring_info_id) {
+    const info = h.shortIds.metadata(id);
+    if (info) infos.set(id, info);
+  }
+  return {
+    monitoring_infos: new fnApi.MonitoringInfosMetadataResponse({ monitoring_info: infos }),
+  };
+});
+
+registerInstructionHandler("harness_monitoring_infos", async (_request, h) => {
+  const cache = h.stateCache.snapshot();
+  void cache;
+  return {
+    harness_monitoring_infos: new fnApi.HarnessMonitoringInfosResponse({
+      monitoring_data: new Map(),
+    }),
+  };
+});
+
+registerInstructionHandler("sample_data", async () => {
+  return { sample_data: new fnApi.SampleDataResponse() };
+});
+
+function dropExpiredFinalizations(pending: Map<string, { expiresAt: number }>): void {
+  const now = Date.now();
+  for (const [id, entry] of pending) if (entry.expiresAt < now) pending.delete(id);
+}

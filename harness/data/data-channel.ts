@@ -1,0 +1,197 @@
+/**
+ * One multiplexed `BeamFnData.Data` stream to a runner data endpoint.
+ *
+ * Inbound: entries are demultiplexed by instruction id into
+ * `InstructionInbound` queues (created on first sight, so data that arrives
+ * before its ProcessBundle request waits). Flow control is by bytes across all
+ * queues: past `maxBufferedBytes` the stream is paused (the runner then sees
+ * HTTP/2 backpressure), and resumed below half of it. Data for an instruction
+ * nobody claims is dropped, with a log, after `orphanTimeoutMs`.
+ *
+ * Outbound: `send` writes an `Elements` message and returns a promise only when
+ * the stream needs draining (backpressure).
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { fnApi } from "../../proto/index.js";
+import { TransportError } from "../errors.js";
+import { channelOptions, grpcTarget, workerMetadata, type GrpcSettings } from "../grpc-settings.js";
+import { InstructionInbound, type InboundAccounting } from "./inbound.js";
+
+export interface DataChannelOptions {
+  workerId: string;
+  grpc: GrpcSettings;
+  /** Bytes buffered inbound (all instructions) before the stream is paused. @default 64 MiB */
+  maxBufferedBytes: number;
+  /** Unclaimed inbound data is dropped after this long. @default 300000 */
+  orphanTimeoutMs: number;
+  logger: Logger;
+}
+
+type Call = grpc.ClientDuplexStream<fnApi.Elements, fnApi.Elements>;
+
+export class DataChannel implements InboundAccounting {
+  private readonly client: fnApi.BeamFnDataClient;
+  private readonly call: Call;
+  private readonly inbound = new Map<string, InstructionInbound>();
+  /** Instructions that ended recently: late data for them is dropped silently. */
+  private readonly finished = new Set<string>();
+  private buffered = 0;
+  private paused = false;
+  private drainWaiter: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    readonly url: string,
+    private readonly options: DataChannelOptions,
+  ) {
+    this.client = new fnApi.BeamFnDataClient(
+      grpcTarget(url),
+      grpc.credentials.createInsecure(),
+      channelOptions(options.grpc),
+    );
+    this.call = this.client.Data(workerMetadata(options.workerId));
+    this.call.on("data", (message: fnApi.Elements) => this.onMessage(message));
+    this.call.on("error", (err) => this.onClosed(err));
+    this.call.on("end", () => this.onClosed(undefined));
+    this.sweeper = setInterval(
+      () => this.dropOrphans(),
+      Math.max(1000, options.orphanTimeoutMs / 4),
+    );
+    this.sweeper.unref();
+  }
+
+  get isBroken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Bytes currently buffered inbound. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** The inbound queue of an instruction (with anything that already arrived). */
+  claim(instructionId: string): InstructionInbound {
+    let inbound = this.inbound.get(instructionId);
+    if (!inbound) {
+      inbound = new InstructionInbound(instructionId, this);
+      if (this.failure) inbound.fail(this.failure);
+      this.inbound.set(instructionId, inbound);
+    }
+    inbound.claimed = true;
+    return inbound;
+  }
+
+  /** The bundle is done: drop its queue, and drop late data for it. */
+  release(instructionId: string): void {
+    const inbound = this.inbound.get(instructionId);
+    this.inbound.delete(instructionId);
+    inbound?.close();
+    this.finished.add(instructionId);
+    if (this.finished.size > 10_000) {
+      const oldest = this.finished.values().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
+    }
+  }
+
+  send(message: fnApi.Elements): void | Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.call.write(message)) return undefined;
+    this.drainWaiter ??= new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(
+          new TransportError(`data stream to ${this.url} failed while draining`, { cause: err }),
+        );
+      };
+      const cleanup = () => {
+        this.call.off("drain", onDrain);
+        this.call.off("error", onError);
+        this.drainWaiter = undefined;
+      };
+      this.call.on("drain", onDrain);
+      this.call.on("error", onError);
+    });
+    return this.drainWaiter;
+  }
+
+  released(bytes: number): void {
+    this.buffered -= bytes;
+    if (this.paused && this.buffered <= this.options.maxBufferedBytes / 2) {
+      this.paused = false;
+      this.call.resume();
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.onClosed(undefined);
+    this.call.end();
+    this.client.close();
+  }
+
+  private onMessage(message: fnApi.Elements): void {
+    for (const entry of message.data) {
+      this.route(entry.instruction_id, {
+        kind: "data",
+        transformId: entry.transform_id,
+        bytes: entry.data,
+        isLast: entry.is_last,
+      });
+    }
+    for (const entry of message.timers) {
+      this.route(entry.instruction_id, {
+        kind: "timers",
+        transformId: entry.transform_id,
+        timerFamilyId: entry.timer_family_id,
+        bytes: entry.timers,
+        isLast: entry.is_last,
+      });
+    }
+    if (!this.paused && this.buffered > this.options.maxBufferedBytes) {
+      this.paused = true;
+      this.call.pause();
+    }
+  }
+
+  private route(instructionId: string, item: Parameters<InstructionInbound["push"]>[0]): void {
+    if (this.finished.has(instructionId)) return;
+    let inbound = this.inbound.get(instructionId);
+    if (!inbound) {
+      inbound = new InstructionInbound(instructionId, this);
+      this.inbound.set(instructionId, inbound);
+    }
+    this.buffered += item.bytes.length;
+    inbound.push(item);
+  }
+
+  private dropOrphans(): void {
+    const cutoff = Date.now() - this.options.orphanTimeoutMs;
+    for (const [id, inbound] of this.inbound) {
+      if (!inbound.claimed && inbound.createdAt < cutoff) {
+        this.options.logger.warn(
+          { instructionId: id, bufferedBytes: inbound.bufferedBytes, url: this.url },
+          "dropping data for an instruction that never started",
+        );
+        this.release(id);
+      }
+    }
+  }
+
+  private onClosed(err: Error | undefined): void {
+    if (this.failure) return;
+    this.failure = new TransportError(
+      err
+        ? `data stream to ${this.url} failed: ${err.message}`
+        : `data stream to ${this.url} ended`,
+      { cause: err },
+    );
+    clearInterval(this.sweeper);
+    for (const inbound of this.inbound.values()) inbound.fail(this.failure);
+  }
+}

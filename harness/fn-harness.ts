@@ -1,0 +1,145 @@
+/**
+ * The Fn API worker: connects to the runner's control endpoint, answers every
+ * instruction through the handler registry, and runs bundles on the executor.
+ *
+ * Lifecycle: 'CREATED' → 'RUNNING' (control stream open) → 'STOPPING'
+ * (control stream ended, `stop()` or a signal: in-flight bundles are failed,
+ * channels closed) → 'STOPPED'. A failure of one bundle never changes it.
+ */
+import { fnApi } from "../proto/index.js";
+import "../operations/index.js";
+import "./control/handlers.js";
+import { InlineExecutor, type BundleExecutor } from "./bundle/inline-executor.js";
+import { ProcessorCache } from "./bundle/processor-cache.js";
+import { PoolExecutor } from "./pool/pool-executor.js";
+import { compileHarnessConfig, type HarnessConfig, type HarnessOptions } from "./config.js";
+import { ControlClient } from "./control/control-client.js";
+import { DescriptorCache } from "./control/descriptor-cache.js";
+import { instructionHandler } from "./control/instruction-registry.js";
+import { ChannelPool } from "./data/channel-pool.js";
+import { describeError, IllegalStateError } from "./errors.js";
+import type { HarnessServices } from "./harness-services.js";
+import { ShortIdTable } from "./monitoring/monitoring-infos.js";
+import { StateCache } from "./state/state-cache.js";
+
+export type HarnessState = "CREATED" | "RUNNING" | "STOPPING" | "STOPPED";
+
+export class FnHarness {
+  private state: HarnessState = "CREATED";
+  readonly config: HarnessConfig;
+  private readonly control: ControlClient;
+  private readonly channels: ChannelPool;
+  readonly services: HarnessServices;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: HarnessOptions) {
+    this.config = compileHarnessConfig(options);
+    const { workerId, grpc, logger } = this.config;
+    this.control = new ControlClient(this.config.controlUrl, workerId, grpc);
+    this.channels = new ChannelPool({
+      workerId,
+      grpc,
+      maxInboundBufferedBytes: this.config.maxInboundBufferedBytes,
+      orphanTimeoutMs: this.config.orphanDataTimeoutMs,
+      logger,
+    });
+    const stateCache = new StateCache(this.config.stateCacheBytes);
+    const executor: BundleExecutor =
+      this.config.threads === 0
+        ? new InlineExecutor({
+            channels: this.channels,
+            processors: new ProcessorCache(logger),
+            stateCache,
+            flushPolicy: this.config.flushPolicy,
+            logger,
+          })
+        : new PoolExecutor({
+            threads: this.config.threads,
+            channels: this.channels,
+            stateCache,
+            logger,
+            logLevel: this.config.logLevel,
+          });
+    this.services = {
+      workerId,
+      logger,
+      descriptors: new DescriptorCache((id) => this.control.fetchDescriptor(id)),
+      executor,
+      stateCache,
+      shortIds: new ShortIdTable(),
+      pendingFinalizations: new Map(),
+    };
+  }
+
+  get currentState(): HarnessState {
+    return this.state;
+  }
+
+  /** Waits (bounded) for the runner's control endpoint: runners start services and workers concurrently. */
+  async waitForRunner(timeoutMs: number): Promise<void> {
+    await this.control.waitForReady(timeoutMs);
+  }
+
+  /** Serves instructions until the control stream ends or `stop()` is called. */
+  async run(): Promise<void> {
+    if (this.state !== "CREATED")
+      throw new IllegalStateError(`harness is ${this.state}, not CREATED`);
+    this.state = "RUNNING";
+    this.config.logger.info({ controlUrl: this.config.controlUrl }, "connecting to the runner");
+    this.control.open((request) => this.dispatch(request));
+    const outcome = await this.control.ended;
+    if (outcome.error) {
+      this.config.logger.warn({ err: outcome.error }, "control stream failed");
+    } else {
+      this.config.logger.info("control stream ended by the runner");
+    }
+    await this.stop();
+  }
+
+  /** Stops serving: fails in-flight bundles, closes every stream. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = "STOPPING";
+    this.control.close();
+    this.channels.close(); // fails every bundle still waiting on data or state
+    const settle = Promise.allSettled([...this.inFlight]);
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([settle, timeout]);
+    await this.services.executor.close();
+    this.state = "STOPPED";
+    this.config.logger.info("worker stopped");
+  }
+
+  private dispatch(request: fnApi.InstructionRequest): void {
+    const work = this.answer(request).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+  }
+
+  private async answer(request: fnApi.InstructionRequest): Promise<void> {
+    const instructionId = request.instruction_id;
+    const kind = request.request;
+    const handler = instructionHandler(kind);
+    let response: fnApi.InstructionResponse;
+    try {
+      if (!handler) throw new Error(`unsupported instruction kind ${JSON.stringify(kind)}`);
+      const body = await handler(request, this.services);
+      response = new fnApi.InstructionResponse({ instruction_id: instructionId, ...body });
+    } catch (err) {
+      this.config.logger.warn({ instructionId, kind, err }, "instruction failed");
+      response = new fnApi.InstructionResponse({
+        instruction_id: instructionId,
+        error: describeError(err),
+      });
+    }
+    try {
+      await this.control.respond(response);
+    } catch (err) {
+      this.config.logger.warn({ instructionId, err }, "cannot send instruction response");
+    }
+  }
+}

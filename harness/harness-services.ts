@@ -1,0 +1,23 @@
+/**
+ * The worker's shared parts, handed to instruction handlers.
+ */
+import type { Logger } from "pino";
+import type { FinalizationCallback } from "../operations/bundle-services.js";
+import type { BundleExecutor } from "./bundle/inline-executor.js";
+import type { DescriptorCache } from "./control/descriptor-cache.js";
+import type { ShortIdTable } from "./monitoring/monitoring-infos.js";
+import type { StateCache } from "./state/state-cache.js";
+
+export interface HarnessServices {
+  readonly workerId: string;
+  readonly logger: Logger;
+  readonly descriptors: DescriptorCache;
+  readonly executor: BundleExecutor;
+  readonly stateCache: StateCache;
+  readonly shortIds: ShortIdTable;
+  /** Finalization callbacks of bundles that answered `requires_finalization`. */
+  readonly pendingFinalizations: Map<
+    string,
+    { callbacks: FinalizationCallback[]; expiresAt: number }
+  >;
+}

@@ -1,0 +1,114 @@
+/**
+ * The MonitoringInfos of a bundle. Progress answers read the shared-memory
+ * progress view (element counts per PCollection, data source read indexes);
+ * the final response adds the user metrics of every operation.
+ */
+import type { MetricsContainer } from "../../operations/metrics/metrics-container.js";
+import type { Operation } from "../../operations/operation.js";
+import type { metricsApi } from "../../proto/index.js";
+import type { ProgressView } from "../bundle/progress-view.js";
+import {
+  LABELS,
+  TYPES,
+  URNS,
+  distributionDoublePayload,
+  distributionInt64Payload,
+  doublePayload,
+  int64Payload,
+  latestPayload,
+  monitoringInfo,
+} from "./monitoring-infos.js";
+
+export function progressMonitoringInfos(view: ProgressView): metricsApi.MonitoringInfo[] {
+  const infos: metricsApi.MonitoringInfo[] = [];
+  view.layout.pcollectionIds.forEach((pcollectionId, i) => {
+    infos.push(
+      monitoringInfo(
+        URNS.elementCount,
+        TYPES.sumInt64,
+        { [LABELS.pcollection]: pcollectionId },
+        int64Payload(view.counts[i]),
+      ),
+    );
+  });
+  for (const [transformId, gate] of view.sources) {
+    infos.push(
+      monitoringInfo(
+        URNS.readIndex,
+        TYPES.sumInt64,
+        { [LABELS.transform]: transformId },
+        int64Payload(gate.claimed - 1),
+      ),
+    );
+  }
+  return infos;
+}
+
+/** `beam:metric:user:*` MonitoringInfos of one operation's metrics container. */
+export function userMonitoringInfos(
+  transformId: string,
+  metrics: MetricsContainer,
+): metricsApi.MonitoringInfo[] {
+  const infos: metricsApi.MonitoringInfo[] = [];
+  const labels = (namespace: string, name: string) => ({
+    [LABELS.transform]: transformId,
+    [LABELS.namespace]: namespace,
+    [LABELS.name]: name,
+  });
+  for (const c of metrics.counters.values()) {
+    infos.push(
+      c.isDouble
+        ? monitoringInfo(
+            URNS.userSumDouble,
+            TYPES.sumDouble,
+            labels(c.namespace, c.name),
+            doublePayload(c.value),
+          )
+        : monitoringInfo(
+            URNS.userSumInt64,
+            TYPES.sumInt64,
+            labels(c.namespace, c.name),
+            int64Payload(c.value),
+          ),
+    );
+  }
+  for (const d of metrics.distributions.values()) {
+    infos.push(
+      d.isDouble
+        ? monitoringInfo(
+            URNS.userDistributionDouble,
+            TYPES.distributionDouble,
+            labels(d.namespace, d.name),
+            distributionDoublePayload(d),
+          )
+        : monitoringInfo(
+            URNS.userDistributionInt64,
+            TYPES.distributionInt64,
+            labels(d.namespace, d.name),
+            distributionInt64Payload(d),
+          ),
+    );
+  }
+  for (const g of metrics.gauges.values()) {
+    infos.push(
+      monitoringInfo(
+        g.isDouble ? URNS.userLatestDouble : URNS.userLatestInt64,
+        g.isDouble ? TYPES.latestDouble : TYPES.latestInt64,
+        labels(g.namespace, g.name),
+        latestPayload(g.timestampMillis, g.value, g.isDouble),
+      ),
+    );
+  }
+  return infos;
+}
+
+export function operationsMonitoringInfos(
+  operations: readonly Operation[],
+): metricsApi.MonitoringInfo[] {
+  const infos: metricsApi.MonitoringInfo[] = [];
+  for (const op of operations) {
+    const metrics = (op as { metrics?: MetricsContainer }).metrics;
+    if (metrics && !metrics.isEmpty) infos.push(...userMonitoringInfos(op.transformId, metrics));
+  }
+  return infos;
+}

@@ -1,0 +1,109 @@
+/**
+ * The piscina worker: runs bundles inside a pool thread with the same
+ * BundleProcessor code as inline mode. Processors are cached per thread and
+ * descriptor; one whose bundle failed is discarded. Finalization callbacks
+ * stay in the thread that registered them and run when the conductor
+ * broadcasts `finalize` for their instruction.
+ */
+import { BroadcastChannel, type MessagePort } from "node:worker_threads";
+import { pino } from "pino";
+import "../../operations/index.js";
+import type { FinalizationCallback } from "../../operations/bundle-services.js";
+import { fnApi } from "../../proto/index.js";
+import { BundleProcessor } from "../bundle/bundle-processor.js";
+import { ProgressView } from "../bundle/progress-view.js";
+import { DEFAULT_FLUSH_POLICY } from "../data/element-sink.js";
+import { describeError } from "../errors.js";
+import {
+  operationsMonitoringInfos,
+  progressMonitoringInfos,
+} from "../monitoring/bundle-metrics.js";
+import { PortBundleServices } from "./port-bundle-services.js";
+import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
+import type { BundleTask, BundleTaskResult } from "./protocol.js";
+
+const descriptors = new Map<string, { bytes: string; descriptor: fnApi.ProcessBundleDescriptor }>();
+const idle = new Map<string, BundleProcessor[]>();
+const finalizations = new Map<string, FinalizationCallback[]>();
+
+const finalizeChannel = new BroadcastChannel(FINALIZE_CHANNEL);
+finalizeChannel.unref();
+finalizeChannel.onmessage = (event: unknown) => {
+  const message = (event as { data: FinalizeMessage }).data;
+  if (message.type !== "finalize") return;
+  const callbacks = finalizations.get(message.instructionId);
+  if (!callbacks) return;
+  finalizations.delete(message.instructionId);
+  void (async () => {
+    try {
+      for (const callback of callbacks) await callback();
+      finalizeChannel.postMessage({
+        type: "finalized",
+        instructionId: message.instructionId,
+      } satisfies FinalizeMessage);
+    } catch (err) {
+      finalizeChannel.postMessage({
+        type: "finalized",
+        instructionId: message.instructionId,
+        error: describeError(err),
+      } satisfies FinalizeMessage);
+    }
+  })();
+};
+
+function descriptorOf(task: BundleTask): fnApi.ProcessBundleDescriptor {
+  const key = Buffer.from(task.descriptor).toString("base64");
+  const known = descriptors.get(task.descriptorId);
+  if (known && known.bytes === key) return known.descriptor;
+  const descriptor = fnApi.ProcessBundleDescriptor.deserializeBinary(task.descriptor);
+  descriptors.set(task.descriptorId, { bytes: key, descriptor });
+  idle.delete(task.descriptorId);
+  return descriptor;
+}
+
+function portLogger(port: MessagePort, level: string, instructionId: string) {
+  return pino(
+    { level, base: { pid: process.pid, thread: "pool" } },
+    { write: (line: string) => port.postMessage({ type: "log", line }) },
+  ).child({
+    instructionId,
+  });
+}
+
+export default async function runBundle(task: BundleTask): Promise<BundleTaskResult> {
+  const logger = portLogger(task.port, task.logLevel, task.instructionId);
+  const services = new PortBundleServices(
+    task.instructionId,
+    task.port,
+    logger,
+    DEFAULT_FLUSH_POLICY,
+  );
+  let processor: BundleProcessor | undefined;
+  try {
+    const descriptor = descriptorOf(task);
+    processor = idle.get(task.descriptorId)?.pop() ?? (await BundleProcessor.create(descriptor));
+    const layout = processor.progressLayout();
+    task.port.postMessage({ type: "ready", layout });
+    await processor.process(services, services);
+    await services.complete();
+    const infos = [
+      ...progressMonitoringInfos(new ProgressView(layout)),
+      ...operationsMonitoringInfos(processor.allOperations),
+    ];
+    let list = idle.get(task.descriptorId);
+    if (!list) idle.set(task.descriptorId, (list = []));
+    list.push(processor);
+    if (services.finalizations.length > 0)
+      finalizations.set(task.instructionId, services.finalizations);
+    return {
+      monitoringInfos: infos.map((i) => i.serializeBinary()),
+      requiresFinalization: services.finalizations.length > 0,
+    };
+  } catch (err) {
+    services.abandon();
+    if (processor) void processor.teardown().catch(() => undefined);
+    throw new Error(describeError(err));
+  } finally {
+    services.close();
+  }
+}

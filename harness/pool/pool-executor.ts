@@ -1,0 +1,392 @@
+/**
+ * Runs bundles on a piscina worker-thread pool (threads ≥ 1). The conductor
+ * keeps every gRPC stream: it pumps a bundle's inbound data to its thread
+ * within the thread's pull credit (so memory stays bounded), serves its state
+ * requests through the shared state cache, sends its output chunks and
+ * acknowledges them after the data stream took them (backpressure), and
+ * answers progress and splits from shared memory without involving the
+ * thread. A thread that dies fails only its bundle; piscina replaces it.
+ */
+import { BroadcastChannel, MessageChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import type { Logger } from "pino";
+import { fnApi, metricsApi } from "../../proto/index.js";
+import type { SplitPoint, SplitRequest } from "../../operations/split-gate.js";
+import type { BundleExecutor, BundleOutcome } from "../bundle/inline-executor.js";
+import { endpointsOf } from "../bundle/descriptor-endpoints.js";
+import { ProgressView } from "../bundle/progress-view.js";
+import type { ChannelPool } from "../data/channel-pool.js";
+import type { InboundSource } from "../bundle/bundle-processor.js";
+import { mergeInbound } from "../data/merge-inbound.js";
+import { BundleError, ProtocolError, describeError } from "../errors.js";
+import { progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
+import { BundleState } from "../state/bundle-state.js";
+import type { StateCache } from "../state/state-cache.js";
+import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
+import {
+  transferable,
+  type BundleTask,
+  type BundleTaskResult,
+  type FromThread,
+  type ToThread,
+} from "./protocol.js";
+
+export interface PoolExecutorOptions {
+  threads: number;
+  channels: ChannelPool;
+  stateCache: StateCache;
+  logger: Logger;
+  logLevel: string;
+  /** Heap limit of each thread in MB (a runaway bundle kills only its thread). @default 4096 */
+  maxThreadHeapMb?: number;
+}
+
+interface ActiveBundle {
+  progress: ProgressView | undefined;
+  abort: AbortController;
+}
+
+const WORKER_FILE = new URL("./bundle-worker.js", import.meta.url).href;
+
+export class PoolExecutor implements BundleExecutor {
+  private readonly pool: Piscina;
+  private readonly active = new Map<string, ActiveBundle>();
+  private readonly descriptorBytes = new WeakMap<fnApi.ProcessBundleDescriptor, Uint8Array>();
+  private readonly finalizeChannel = new BroadcastChannel(FINALIZE_CHANNEL);
+  private readonly finalizeWaiters = new Map<
+    string,
+    { resolve(): void; reject(e: unknown): void }
+  >();
+
+  constructor(private readonly options: PoolExecutorOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new TypeError(
+        `options.threads must be a positive integer for the pool executor, got ${options.threads}`,
+      );
+    }
+    this.pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+      resourceLimits: { maxOldGenerationSizeMb: options.maxThreadHeapMb ?? 4096 },
+    });
+    this.finalizeChannel.unref();
+    this.finalizeChannel.onmessage = (event: unknown) => {
+      const message = (event as { data: FinalizeMessage }).data;
+      if (message.type !== "finalized") return;
+      const waiter = this.finalizeWaiters.get(message.instructionId);
+      this.finalizeWaiters.delete(message.instructionId);
+      if (message.error) waiter?.reject(new Error(message.error));
+      else waiter?.resolve();
+    };
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  get threadCount(): number {
+    return this.pool.threads.length;
+  }
+
+  get queueSize(): number {
+    return this.pool.queueSize;
+  }
+
+  isActive(instructionId: string): boolean {
+    return this.active.has(instructionId);
+  }
+
+  async process(
+    instructionId: string,
+    request: fnApi.ProcessBundleRequest,
+    descriptor: fnApi.ProcessBundleDescriptor,
+  ): Promise<BundleOutcome> {
+    const { channels, stateCache, logger } = this.options;
+    const endpoints = endpointsOf(descriptor);
+    const inbound = mergeInbound(
+      endpoints.inboundUrls.map((url) => channels.dataChannel(url).claim(instructionId)),
+    );
+    const state = endpoints.stateUrl
+      ? new BundleState(
+          instructionId,
+          () => channels.stateChannel(endpoints.stateUrl as string),
+          stateCache,
+          request.cache_tokens,
+        )
+      : undefined;
+    const { port1, port2 } = new MessageChannel();
+    const entry: ActiveBundle = { progress: undefined, abort: new AbortController() };
+    this.active.set(instructionId, entry);
+    const bridge = new ThreadBridge(
+      instructionId,
+      port1,
+      inbound,
+      state,
+      descriptor,
+      channels,
+      logger,
+      entry,
+    );
+    const task: BundleTask = {
+      kind: "bundle",
+      instructionId,
+      descriptorId: descriptor.id,
+      descriptor: this.serialized(descriptor),
+      port: port2,
+      logLevel: this.options.logLevel,
+    };
+    try {
+      const result = (await this.pool.run(task, {
+        transferList: [port2 as never],
+        signal: entry.abort.signal,
+      })) as BundleTaskResult;
+      await bridge.settled();
+      await state?.flush();
+      return {
+        monitoringInfos: result.monitoringInfos.map((bytes) =>
+          metricsApi.MonitoringInfo.deserializeBinary(bytes),
+        ),
+        finalizations: result.requiresFinalization ? [() => this.finalize(instructionId)] : [],
+      };
+    } catch (err) {
+      throw new BundleError(
+        `bundle ${instructionId} failed in a pool thread: ${describeError(err)}`,
+        instructionId,
+        undefined,
+        { cause: err },
+      );
+    } finally {
+      bridge.close();
+      this.active.delete(instructionId);
+      for (const url of endpoints.inboundUrls) channels.dataChannel(url).release(instructionId);
+    }
+  }
+
+  progress(instructionId: string): metricsApi.MonitoringInfo[] | undefined {
+    const entry = this.active.get(instructionId);
+    if (!entry) return undefined;
+    return entry.progress ? progressMonitoringInfos(entry.progress) : [];
+  }
+
+  split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {
+    return this.active.get(instructionId)?.progress?.sources.get(transformId)?.trySplit(request);
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.active.values())
+      entry.abort.abort(new Error("the worker is stopping"));
+    this.finalizeChannel.close();
+    await this.pool.destroy();
+  }
+
+  private finalize(instructionId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.finalizeWaiters.set(instructionId, { resolve, reject });
+      this.finalizeChannel.postMessage({
+        type: "finalize",
+        instructionId,
+      } satisfies FinalizeMessage);
+      setTimeout(() => {
+        if (this.finalizeWaiters.delete(instructionId)) {
+          reject(
+            new ProtocolError(
+              `no pool thread holds finalization callbacks for ${instructionId} (its thread may have died)`,
+            ),
+          );
+        }
+      }, 30_000).unref();
+    });
+  }
+
+  private serialized(descriptor: fnApi.ProcessBundleDescriptor): Uint8Array {
+    let bytes = this.descriptorBytes.get(descriptor);
+    if (!bytes) {
+      bytes = descriptor.serializeBinary();
+      this.descriptorBytes.set(descriptor, bytes);
+    }
+    return bytes;
+  }
+}
+
+/** The conductor's end of one bundle's port. */
+class ThreadBridge {
+  private credit = 0;
+  private pumping = false;
+  private inboundDone = false;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly instructionId: string,
+    private readonly port: import("node:worker_threads").MessagePort,
+    private readonly inbound: InboundSource,
+    private readonly state: BundleState | undefined,
+    private readonly descriptor: fnApi.ProcessBundleDescriptor,
+    private readonly channels: ChannelPool,
+    private readonly logger: Logger,
+    private readonly entry: ActiveBundle,
+  ) {
+    port.on("message", (message: FromThread) => this.onMessage(message));
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  close(): void {
+    this.inboundDone = true;
+    this.port.close();
+  }
+
+  private onMessage(message: FromThread): void {
+    switch (message.type) {
+      case "ready":
+        this.entry.progress = new ProgressView(message.layout);
+        break;
+      case "pull":
+        this.credit += message.bytes;
+        void this.pump();
+        break;
+      case "output":
+        this.track(this.output(message));
+        break;
+      case "state":
+        this.track(this.stateRequest(message));
+        break;
+      case "log":
+        this.log(message.line);
+        break;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.credit > 0 && !this.inboundDone) {
+        const item = await this.inbound.next();
+        if (!item) {
+          this.inboundDone = true;
+          break;
+        }
+        const bytes = transferable(item.bytes);
+        this.credit -= bytes.length;
+        const message: ToThread =
+          item.kind === "data"
+            ? { type: "data", transformId: item.transformId, bytes, isLast: item.isLast }
+            : {
+                type: "timers",
+                transformId: item.transformId,
+                timerFamilyId: item.timerFamilyId,
+                bytes,
+                isLast: item.isLast,
+              };
+        this.send(message, [bytes.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      this.inboundDone = true;
+      this.send({ type: "inboundFailed", message: describeError(err) });
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async output(message: Extract<FromThread, { type: "output" }>): Promise<void> {
+    try {
+      const endpoints = endpointsOf(this.descriptor);
+      const url =
+        message.timerFamilyId === undefined
+          ? endpoints.dataUrl.get(message.transformId)
+          : endpoints.timerUrl;
+      if (!url)
+        throw new ProtocolError(
+          `no data endpoint for output of ${JSON.stringify(message.transformId)}`,
+        );
+      const elements =
+        message.timerFamilyId === undefined
+          ? new fnApi.Elements({
+              data: [
+                new fnApi.Elements.Data({
+                  instruction_id: this.instructionId,
+                  transform_id: message.transformId,
+                  data: message.bytes,
+                  is_last: message.isLast,
+                }),
+              ],
+            })
+          : new fnApi.Elements({
+              timers: [
+                new fnApi.Elements.Timers({
+                  instruction_id: this.instructionId,
+                  transform_id: message.transformId,
+                  timer_family_id: message.timerFamilyId,
+                  timers: message.bytes,
+                  is_last: message.isLast,
+                }),
+              ],
+            });
+      await this.channels.dataChannel(url).send(elements);
+      this.send({ type: "outputAck", id: message.id });
+    } catch (err) {
+      this.send({ type: "outputAck", id: message.id, error: describeError(err) });
+    }
+  }
+
+  private async stateRequest(message: Extract<FromThread, { type: "state" }>): Promise<void> {
+    try {
+      if (!this.state)
+        throw new ProtocolError(
+          `descriptor ${this.descriptor.id} has no state endpoint, but a transform uses state`,
+        );
+      const key = fnApi.StateKey.deserializeBinary(message.key);
+      if (message.op === "get") {
+        const pages = (await this.state.get(key)).map((p) => p.slice());
+        this.send(
+          { type: "stateResponse", id: message.id, pages },
+          pages.map((p) => p.buffer as ArrayBuffer),
+        );
+      } else {
+        if (message.op === "append") await this.state.append(key, message.data ?? new Uint8Array());
+        else await this.state.clear(key);
+        this.send({ type: "stateResponse", id: message.id });
+      }
+    } catch (err) {
+      this.send({ type: "stateResponse", id: message.id, error: describeError(err) });
+    }
+  }
+
+  private log(line: string): void {
+    try {
+      const record = JSON.parse(line) as { level: number; msg?: string; [k: string]: unknown };
+      const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...rest } = record;
+      const method =
+        level >= 50
+          ? "error"
+          : level >= 40
+            ? "warn"
+            : level >= 30
+              ? "info"
+              : level >= 20
+                ? "debug"
+                : "trace";
+      this.logger[method](rest, msg ?? "");
+    } catch {
+      this.logger.info({ instructionId: this.instructionId }, line);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  private send(message: ToThread, transfer: ArrayBuffer[] = []): void {
+    try {
+      this.port.postMessage(message, transfer);
+    } catch {
+      // the port closed: the bundle already ended
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The message protocol between the conductor (main thread) and a bundle
+ * running in a pool thread, over the bundle's MessagePort. Byte payloads are
+ * transferred (their ArrayBuffers move, no second copy).
+ *
+ * Conductor → thread: inbound data/timer chunks and the end of inbound data,
+ * state responses, output acknowledgements.
+ * Thread → conductor: the progress layout (shared memory) once the processor
+ * is ready, output chunks, state requests, log records, pull requests for
+ * more inbound bytes. The bundle's result is the piscina task's return value.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { ProgressLayout } from "../bundle/progress-view.js";
+
+/** The piscina task: one bundle. */
+export interface BundleTask {
+  kind: "bundle";
+  instructionId: string;
+  descriptorId: string;
+  /** The serialized ProcessBundleDescriptor (threads cache the parsed one by id). */
+  descriptor: Uint8Array;
+  port: MessagePort;
+  logLevel: string;
+}
+
+/** A finalize task: runs the callbacks a bundle registered (routed by BroadcastChannel). */
+export interface FinalizeTask {
+  kind: "finalize";
+  instructionId: string;
+}
+
+export type PoolTask = BundleTask | FinalizeTask;
+
+export interface BundleTaskResult {
+  /** Serialized MonitoringInfos. */
+  monitoringInfos: Uint8Array[];
+  requiresFinalization: boolean;
+}
+
+export type ToThread =
+  | { type: "data"; transformId: string; bytes: Uint8Array; isLast: boolean }
+  | {
+      type: "timers";
+      transformId: string;
+      timerFamilyId: string;
+      bytes: Uint8Array;
+      isLast: boolean;
+    }
+  | { type: "inboundFailed"; message: string }
+  | { type: "stateResponse"; id: number; pages?: Uint8Array[]; error?: string }
+  | { type: "outputAck"; id: number; error?: string };
+
+export type FromThread =
+  | { type: "ready"; layout: ProgressLayout }
+  | { type: "pull"; bytes: number }
+  | {
+      type: "output";
+      id: number;
+      transformId: string;
+      timerFamilyId?: string;
+      bytes: Uint8Array;
+      isLast: boolean;
+    }
+  | {
+      type: "state";
+      id: number;
+      op: "get" | "append" | "clear";
+      key: Uint8Array;
+      data?: Uint8Array;
+    }
+  | { type: "log"; line: string };
+
+/** Bytes a thread may have in flight inbound before it asks for more. */
+export const INBOUND_WINDOW_BYTES = 8 * 1024 * 1024;
+/** Output chunks a thread may have unacknowledged before it waits. */
+export const MAX_UNACKED_OUTPUTS = 4;
+
+/** An owned copy of bytes whose buffer can be transferred. */
+export function transferable(bytes: Uint8Array): Uint8Array {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    !(bytes.buffer instanceof SharedArrayBuffer)
+  ) {
+    return bytes;
+  }
+  return bytes.slice();
+}

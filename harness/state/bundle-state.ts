@@ -1,0 +1,145 @@
+/**
+ * State API access for one bundle: reads follow continuation tokens and go
+ * through the cache when the bundle has a cache token covering the key;
+ * writes are sent at once, applied to the cache, and tracked so that
+ * `flush()` can wait for every acknowledgement before the bundle responds.
+ */
+import { fnApi } from "../../proto/index.js";
+import type { StateAccess } from "../../operations/bundle-services.js";
+import type { StateCache } from "./state-cache.js";
+import type { StateChannel } from "./state-channel.js";
+
+export class BundleState implements StateAccess {
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private writeError: { error: unknown } | undefined;
+  private readonly userStateToken: string | undefined;
+  private readonly sideInputTokens = new Map<string, string>();
+
+  constructor(
+    private readonly instructionId: string,
+    private readonly channel: () => StateChannel,
+    private readonly cache: StateCache,
+    cacheTokens: readonly fnApi.ProcessBundleRequest.CacheToken[],
+  ) {
+    let userToken: string | undefined;
+    for (const token of cacheTokens) {
+      const key = Buffer.from(token.token).toString("base64");
+      if (token.has_user_state) userToken = key;
+      else if (token.has_side_input) {
+        this.sideInputTokens.set(
+          sideInputId(token.side_input.transform_id, token.side_input.side_input_id),
+          key,
+        );
+      }
+    }
+    this.userStateToken = userToken;
+  }
+
+  async get(key: fnApi.StateKey): Promise<Uint8Array[]> {
+    const cacheKey = this.cacheKeyOf(key);
+    if (cacheKey !== undefined) {
+      const cached = this.cache.get(cacheKey);
+      if (cached) return cached;
+    }
+    const pages: Uint8Array[] = [];
+    let continuation: Uint8Array = new Uint8Array(0);
+    do {
+      const response = await this.channel().request(
+        new fnApi.StateRequest({
+          instruction_id: this.instructionId,
+          state_key: key,
+          get: new fnApi.StateGetRequest({ continuation_token: continuation }),
+        }),
+      );
+      if (!response.has_get) {
+        throw new Error(`state get answered without a get response (${response.response})`);
+      }
+      if (response.get.data.length > 0) pages.push(response.get.data);
+      continuation = response.get.continuation_token;
+    } while (continuation.length > 0);
+    if (cacheKey !== undefined) this.cache.put(cacheKey, pages);
+    return pages;
+  }
+
+  append(key: fnApi.StateKey, data: Uint8Array): Promise<void> {
+    const cacheKey = this.cacheKeyOf(key);
+    if (cacheKey !== undefined) this.cache.append(cacheKey, data);
+    return this.write(
+      new fnApi.StateRequest({
+        instruction_id: this.instructionId,
+        state_key: key,
+        append: new fnApi.StateAppendRequest({ data }),
+      }),
+    );
+  }
+
+  clear(key: fnApi.StateKey): Promise<void> {
+    const cacheKey = this.cacheKeyOf(key);
+    if (cacheKey !== undefined) this.cache.put(cacheKey, []);
+    return this.write(
+      new fnApi.StateRequest({
+        instruction_id: this.instructionId,
+        state_key: key,
+        clear: new fnApi.StateClearRequest(),
+      }),
+    );
+  }
+
+  /** Waits for every write of the bundle; throws the first write failure. */
+  async flush(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.allSettled([...this.pendingWrites]);
+    if (this.writeError) throw this.writeError.error;
+  }
+
+  private write(request: fnApi.StateRequest): Promise<void> {
+    const pending = this.channel()
+      .request(request)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.writeError ??= { error };
+          throw error;
+        },
+      );
+    const tracked = pending.finally(() => this.pendingWrites.delete(tracked));
+    tracked.catch(() => undefined); // surfaced by flush() and by the caller's await
+    this.pendingWrites.add(tracked);
+    return pending;
+  }
+
+  private cacheKeyOf(key: fnApi.StateKey): string | undefined {
+    let token: string | undefined;
+    switch (key.type) {
+      case "bag_user_state":
+      case "multimap_user_state":
+      case "multimap_keys_user_state":
+      case "ordered_list_user_state":
+        token = this.userStateToken;
+        break;
+      case "iterable_side_input":
+        token = this.sideInputToken(key.iterable_side_input);
+        break;
+      case "multimap_side_input":
+        token = this.sideInputToken(key.multimap_side_input);
+        break;
+      case "multimap_keys_side_input":
+        token = this.sideInputToken(key.multimap_keys_side_input);
+        break;
+      case "multimap_keys_values_side_input":
+        token = this.sideInputToken(key.multimap_keys_values_side_input);
+        break;
+      default:
+        token = undefined;
+    }
+    if (token === undefined) return undefined;
+    return `${token}/${Buffer.from(key.serializeBinary()).toString("latin1")}`;
+  }
+
+  private sideInputToken(key: { transform_id: string; side_input_id: string }): string | undefined {
+    return this.sideInputTokens.get(sideInputId(key.transform_id, key.side_input_id));
+  }
+}
+
+function sideInputId(transformId: string, sideInputId: string): string {
+  return `${transformId}\u0000${sideInputId}`;
+}

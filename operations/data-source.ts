@@ -1,0 +1,119 @@
+/**
+ * `beam:runner:source:v1`: decodes the elements of one inbound data stream
+ * (the payload is a RemoteGrpcPort naming the element coder) and hands them
+ * to the consumers. Elements may span chunks; the stream decoder stitches them.
+ * After a channel split the rest of the stream is ignored.
+ */
+import { StreamDecoder, type Coder, type WindowedValue } from "../coders/index.js";
+import { fnApi } from "../proto/index.js";
+import type { DataInputOperation } from "./data-input.js";
+import { OperationError } from "./errors.js";
+import type { MaybePromise, Receiver } from "./operation.js";
+import { registerOperation, type OperationContext } from "./registry.js";
+import { SplitGate } from "./split-gate.js";
+
+export const DATA_SOURCE_URN = "beam:runner:source:v1";
+
+export class DataSourceOperation implements DataInputOperation {
+  readonly inputKind = "data";
+  readonly urn = DATA_SOURCE_URN;
+  readonly splitGate = new SplitGate();
+  private decoder: StreamDecoder<WindowedValue<unknown>> | undefined;
+
+  constructor(
+    readonly transformId: string,
+    private readonly coder: Coder<WindowedValue<unknown>>,
+    private readonly coderId: string,
+    private readonly receiver: Receiver,
+  ) {}
+
+  /** A data source has no producer: elements come through `consume`. */
+  process(): MaybePromise {
+    throw new OperationError(this.transformId, this.urn, "a data source takes no input elements");
+  }
+
+  startBundle(): void {
+    this.splitGate.reset();
+    this.decoder = new StreamDecoder(this.coder);
+  }
+
+  consume(bytes: Uint8Array): MaybePromise {
+    const decoder = this.decoder;
+    if (!decoder) throw new OperationError(this.transformId, this.urn, "data before startBundle");
+    if (!this.splitGate.hasRoom) return undefined; // split: the rest is residual
+    decoder.push(bytes);
+    return this.drain(decoder);
+  }
+
+  endOfInput(): void {
+    const decoder = this.decoder;
+    this.decoder = undefined;
+    if (!decoder || this.splitGate.isSplit) return;
+    try {
+      decoder.finish();
+    } catch (err) {
+      throw this.decodeError(err, decoder);
+    }
+  }
+
+  private drain(decoder: StreamDecoder<WindowedValue<unknown>>): MaybePromise {
+    const receiver = this.receiver;
+    for (;;) {
+      let element: WindowedValue<unknown> | undefined;
+      try {
+        element = decoder.next();
+      } catch (err) {
+        throw this.decodeError(err, decoder);
+      }
+      if (element === undefined) return undefined;
+      if (!this.splitGate.claimNext()) return undefined;
+      const pending = receiver.process(element);
+      if (pending) return pending.then(() => this.drain(decoder));
+    }
+  }
+
+  private decodeError(err: unknown, decoder: StreamDecoder<unknown>): OperationError {
+    return new OperationError(
+      this.transformId,
+      this.urn,
+      `cannot decode element ${decoder.elementsDecoded} with coder ${JSON.stringify(this.coderId)}`,
+      { cause: err },
+    );
+  }
+}
+
+registerOperation(DATA_SOURCE_URN, (ctx: OperationContext) => {
+  const port = parsePort(ctx);
+  const [output] = ctx.outputNames;
+  return new DataSourceOperation(
+    ctx.transformId,
+    ctx.coder(port.coder_id) as Coder<WindowedValue<unknown>>,
+    port.coder_id,
+    ctx.output(output),
+  );
+});
+
+/** Parses the RemoteGrpcPort payload of a data source or sink. */
+export function parsePort(ctx: OperationContext): fnApi.RemoteGrpcPort {
+  let port: fnApi.RemoteGrpcPort;
+  try {
+    port = fnApi.RemoteGrpcPort.deserializeBinary(ctx.transform.spec.payload);
+  } catch (err) {
+    throw new OperationError(
+      ctx.transformId,
+      ctx.transform.spec.urn,
+      "payload is not a RemoteGrpcPort",
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!port.coder_id) {
+    throw new OperationError(
+      ctx.transformId,
+      ctx.transform.spec.urn,
+      "RemoteGrpcPort has no coder_id",
+    );
+  }
+  return port;
+}

@@ -1,0 +1,360 @@
+/**
+ * `beam:transform:pardo:v1` with a `firefly:dofn:v1` DoFn: loads the user's
+ * code (in setup), runs its lifecycle, and routes its outputs to the
+ * transform's outputs by tag. Elements in several windows are processed once
+ * per window. A synchronous DoFn never creates a promise.
+ */
+import type { Logger } from "pino";
+import type { BoundedWindow, PaneInfo, WindowedValue } from "../../coders/index.js";
+import { NO_FIRING } from "../../coders/index.js";
+import { pipelineApi } from "../../proto/index.js";
+import { OperationError, UserCodeError } from "../errors.js";
+import { MetricsContainer } from "../metrics/metrics-container.js";
+import type { MaybePromise, Operation, Receiver } from "../operation.js";
+import { registerOperation, type OperationContext } from "../registry.js";
+import { loadUserExport } from "../user-code/load-user-code.js";
+import { parseUserCodeSpec, type UserCodeSpec } from "../user-code/user-code-spec.js";
+import { instantiateDoFn, type DoFn, type ProcessResult } from "./dofn.js";
+import { DoFnContext } from "./dofn-context.js";
+import { OutputEmitter } from "./output-emitter.js";
+import type { ParDoHost, TimerHandle } from "./pardo-host.js";
+import { ParDoFeatures } from "./pardo-features.js";
+
+export const PARDO_URN = "beam:transform:pardo:v1";
+export const FIREFLY_DOFN_URN = "firefly:dofn:v1";
+
+/** The local output name taken as the main output when a ParDo has several. */
+export const MAIN_OUTPUT_TAG = "main";
+
+export class ParDoOperation implements Operation, ParDoHost {
+  readonly urn = PARDO_URN;
+  readonly transformId: string;
+  readonly metrics = new MetricsContainer();
+  private dofn: DoFn | undefined;
+  private readonly ctx: DoFnContext;
+  private readonly emitter = new OutputEmitter();
+  private readonly outputs = new Map<string, Receiver>();
+  private readonly main: Receiver;
+  readonly features: ParDoFeatures;
+
+  constructor(
+    private readonly op: OperationContext,
+    readonly payload: pipelineApi.ParDoPayload,
+    private readonly spec: UserCodeSpec,
+  ) {
+    this.transformId = op.transformId;
+    for (const name of op.outputNames) this.outputs.set(name, op.output(name));
+    const mainTag =
+      op.outputNames.length === 1
+        ? op.outputNames[0]
+        : op.outputNames.includes(MAIN_OUTPUT_TAG)
+          ? MAIN_OUTPUT_TAG
+          : op.outputNames[0];
+    this.main =
+      mainTag === undefined
+        ? { process: () => undefined }
+        : (this.outputs.get(mainTag) as Receiver);
+    this.ctx = new DoFnContext(this, spec.config, this.metrics);
+    try {
+      this.features = new ParDoFeatures(op, payload, (family, timer, element) =>
+        this.fireTimer(family, timer, element),
+      );
+    } catch (err) {
+      throw new OperationError(
+        op.transformId,
+        PARDO_URN,
+        err instanceof Error ? err.message : String(err),
+        { cause: err },
+      );
+    }
+  }
+
+  get timerFamilyIds(): readonly string[] {
+    return this.features.timerFamilyIds;
+  }
+
+  async setup(): Promise<void> {
+    const exported = await loadUserExport(this.spec).catch((err: unknown) => {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        err instanceof Error ? err.message : String(err),
+        { cause: err },
+      );
+    });
+    try {
+      this.dofn = instantiateDoFn(exported, `DoFn ${JSON.stringify(this.spec.export)}`);
+    } catch (err) {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        err instanceof Error ? err.message : String(err),
+        { cause: err },
+      );
+    }
+    try {
+      await this.features.setup();
+    } catch (err) {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        err instanceof Error ? err.message : String(err),
+        { cause: err },
+      );
+    }
+    await this.invoke("setup", () => this.dofn?.setup?.(this.spec.config));
+  }
+
+  consumeTimers(family: string, bytes: Uint8Array): MaybePromise {
+    return this.features.consumeTimers(family, bytes);
+  }
+
+  endOfTimers(family: string): void {
+    this.features.endOfTimers(family);
+  }
+
+  startBundle(): MaybePromise {
+    this.metrics.reset();
+    this.features.startBundle();
+    this.ctx.current = undefined;
+    const dofn = this.userFn();
+    if (!dofn.startBundle) return undefined;
+    return this.invoke("startBundle", () => dofn.startBundle?.(this.ctx));
+  }
+
+  process(element: WindowedValue<unknown>): MaybePromise {
+    if (element.windows.length === 1) return this.processInWindow(element);
+    return this.processWindows(element, 0);
+  }
+
+  async finishBundle(): Promise<void> {
+    this.ctx.current = undefined;
+    const dofn = this.userFn();
+    if (dofn.finishBundle) await this.invoke("finishBundle", () => dofn.finishBundle?.(this.ctx));
+    await this.emitter.drain();
+    await this.features.finishBundle();
+  }
+
+  async teardown(): Promise<void> {
+    const dofn = this.dofn;
+    this.dofn = undefined;
+    if (dofn?.teardown) await this.invoke("teardown", () => dofn.teardown?.());
+  }
+
+  /** Runs an onTimer callback with the timer's key, window and timestamp restored. */
+  fireTimer(family: string, timer: unknown, element: WindowedValue<unknown>): MaybePromise {
+    const callback = this.userFn().onTimer?.[family];
+    if (typeof callback !== "function") {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        `the DoFn has no onTimer.${family} callback for timer family ${JSON.stringify(family)}`,
+      );
+    }
+    this.ctx.current = element;
+    return this.handleResult(
+      "onTimer",
+      () => callback.call(this.userFn().onTimer, timer, this.ctx),
+      element,
+    );
+  }
+
+  // ParDoHost
+
+  instructionId(): string {
+    return this.op.bundle().instructionId;
+  }
+
+  logger(): Logger {
+    return this.op.bundle().logger.child({ transformId: this.transformId });
+  }
+
+  emit(
+    value: unknown,
+    timestamp: bigint,
+    windows: readonly BoundedWindow[],
+    pane: PaneInfo | undefined,
+    tag: string | undefined,
+  ): void {
+    let receiver = this.main;
+    if (tag !== undefined) {
+      const tagged = this.outputs.get(tag);
+      if (!tagged) {
+        throw new OperationError(
+          this.transformId,
+          this.urn,
+          `output tag ${JSON.stringify(tag)} is not an output of this ParDo (outputs: ${[...this.outputs.keys()].join(", ")})`,
+        );
+      }
+      receiver = tagged;
+    }
+    this.emitter.emit(receiver, {
+      value,
+      timestamp,
+      windows: windows as BoundedWindow[],
+      pane: pane ?? NO_FIRING,
+    });
+  }
+
+  sideInput(name: string, element: WindowedValue<unknown>): Promise<unknown> {
+    return this.features.sideInput(name, element);
+  }
+
+  state(name: string, element: WindowedValue<unknown>): unknown {
+    return this.features.state(name, element);
+  }
+
+  timer(family: string, element: WindowedValue<unknown>): TimerHandle {
+    return this.features.timer(family, element);
+  }
+
+  registerFinalization(callback: () => unknown): void {
+    this.op.bundle().registerFinalization(async () => {
+      await this.invoke("bundle finalization callback", callback);
+    });
+  }
+
+  // internals
+
+  private userFn(): DoFn {
+    const dofn = this.dofn;
+    if (!dofn) throw new OperationError(this.transformId, this.urn, "DoFn used before setup");
+    return dofn;
+  }
+
+  private processWindows(element: WindowedValue<unknown>, from: number): MaybePromise {
+    const windows = element.windows;
+    for (let i = from; i < windows.length; i++) {
+      const pending = this.processInWindow({
+        value: element.value,
+        timestamp: element.timestamp,
+        windows: [windows[i]],
+        pane: element.pane,
+      });
+      if (pending) return pending.then(() => this.processWindows(element, i + 1));
+    }
+    return undefined;
+  }
+
+  private processInWindow(element: WindowedValue<unknown>): MaybePromise {
+    this.ctx.current = element;
+    const dofn = this.dofn as DoFn;
+    return this.handleResult("process", () => dofn.process(element.value, this.ctx), element);
+  }
+
+  /** Calls user code, then emits what it returned (array, iterable, async iterable, promise of those). */
+  private handleResult(
+    method: string,
+    call: () => ProcessResult | Promise<ProcessResult>,
+    element: WindowedValue<unknown>,
+  ): MaybePromise {
+    let result: ProcessResult | Promise<ProcessResult>;
+    try {
+      result = call();
+    } catch (err) {
+      throw new UserCodeError(this.transformId, method, err);
+    }
+    if (result === undefined || result === null) return this.emitter.drain();
+    if (typeof (result as Promise<unknown>).then === "function") {
+      return (result as Promise<ProcessResult>).then(
+        (resolved) => this.emitResult(method, resolved, element),
+        (err: unknown) => {
+          throw new UserCodeError(this.transformId, method, err);
+        },
+      );
+    }
+    return this.emitResult(method, result as ProcessResult, element);
+  }
+
+  private emitResult(
+    method: string,
+    result: ProcessResult,
+    element: WindowedValue<unknown>,
+  ): MaybePromise {
+    if (result === undefined || result === null) return this.emitter.drain();
+    const toElement = (value: unknown): [Receiver, WindowedValue<unknown>] => [
+      this.main,
+      { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane },
+    ];
+    if (Array.isArray(result))
+      return this.emitter.emitIterable(result[Symbol.iterator](), toElement);
+    if (typeof result === "string") {
+      throw new UserCodeError(
+        this.transformId,
+        method,
+        new TypeError(
+          `${method} returned a string; return [value] (an iterable of outputs) or use ctx.output(value)`,
+        ),
+      );
+    }
+    const iterable = result as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+    if (typeof iterable[Symbol.iterator] === "function") {
+      try {
+        return this.emitter.emitIterable(
+          (iterable as Iterable<unknown>)[Symbol.iterator](),
+          toElement,
+        );
+      } catch (err) {
+        throw err instanceof OperationError
+          ? err
+          : new UserCodeError(this.transformId, method, err);
+      }
+    }
+    if (typeof iterable[Symbol.asyncIterator] === "function") {
+      return this.emitter
+        .emitAsyncIterable(iterable as AsyncIterable<unknown>, toElement)
+        .catch((err: unknown) => {
+          throw err instanceof OperationError
+            ? err
+            : new UserCodeError(this.transformId, method, err);
+        });
+    }
+    throw new UserCodeError(
+      this.transformId,
+      method,
+      new TypeError(
+        `${method} returned ${typeof result}; return an iterable of outputs, or undefined and use ctx.output(value)`,
+      ),
+    );
+  }
+
+  private async invoke(method: string, call: () => unknown): Promise<void> {
+    try {
+      const result = call();
+      if (result && typeof (result as Promise<unknown>).then === "function") await result;
+    } catch (err) {
+      throw new UserCodeError(this.transformId, method, err);
+    }
+  }
+}
+
+registerOperation(PARDO_URN, (op: OperationContext) => {
+  let payload: pipelineApi.ParDoPayload;
+  try {
+    payload = pipelineApi.ParDoPayload.deserializeBinary(op.transform.spec.payload);
+  } catch (err) {
+    throw new OperationError(op.transformId, PARDO_URN, "payload is not a ParDoPayload", {
+      cause: err,
+    });
+  }
+  const dofnUrn = payload.do_fn?.urn ?? "";
+  if (dofnUrn !== FIREFLY_DOFN_URN) {
+    throw new OperationError(
+      op.transformId,
+      PARDO_URN,
+      `DoFn URN ${JSON.stringify(dofnUrn)} is not supported: Firefly runs DoFns given as ${FIREFLY_DOFN_URN}`,
+    );
+  }
+  let spec: UserCodeSpec;
+  try {
+    spec = parseUserCodeSpec(payload.do_fn.payload, "DoFn");
+  } catch (err) {
+    throw new OperationError(
+      op.transformId,
+      PARDO_URN,
+      err instanceof Error ? err.message : String(err),
+      { cause: err },
+    );
+  }
+  return new ParDoOperation(op, payload, spec);
+});

@@ -1,0 +1,178 @@
+/**
+ * The state handles `ctx.state(name)` returns, one per kind, over buffered
+ * cells (see user-state.ts). Handles are per (state, key, window) and live
+ * for one bundle.
+ */
+import type { Coder } from "../../coders/index.js";
+import { fnApi } from "../../proto/index.js";
+import type { StateAccess } from "../bundle-services.js";
+import type { CombineFn } from "../combine/combine-fn.js";
+import { decodePages } from "./decode-pages.js";
+import type { BagCell } from "./user-state.js";
+
+export interface FlushableHandle {
+  flush(): Promise<void>;
+}
+
+export function bagHandle(cell: BagCell) {
+  return {
+    read: () => cell.read(),
+    add: (value: unknown) => cell.add(value),
+    clear: () => cell.clear(),
+    flush: () => cell.flush(),
+  };
+}
+
+export function valueHandle(cell: BagCell) {
+  return {
+    read: async () => {
+      const values = await cell.read();
+      return values.length === 0 ? undefined : values[values.length - 1];
+    },
+    write: (value: unknown) => {
+      cell.clear();
+      cell.add(value);
+    },
+    clear: () => cell.clear(),
+    flush: () => cell.flush(),
+  };
+}
+
+export function setHandle(cell: BagCell, coder: Coder<unknown>) {
+  const keyOf = (v: unknown) => Buffer.from(coder.encode(v, "nested")).toString("latin1");
+  const distinct = (values: unknown[]) => {
+    const seen = new Map<string, unknown>();
+    for (const v of values) seen.set(keyOf(v), v);
+    return [...seen.values()];
+  };
+  return {
+    read: async () => distinct(await cell.read()),
+    add: (value: unknown) => cell.add(value),
+    remove: async (value: unknown) => {
+      const drop = keyOf(value);
+      const kept = distinct(await cell.read()).filter((v) => keyOf(v) !== drop);
+      cell.clear();
+      for (const v of kept) cell.add(v);
+    },
+    clear: () => cell.clear(),
+    flush: () => cell.flush(),
+  };
+}
+
+export function combiningHandle(cell: BagCell, combineFn: CombineFn) {
+  let local: unknown;
+  let hasLocal = false;
+  return {
+    read: async () => {
+      const accumulators = await cell.read();
+      if (hasLocal) accumulators.push(local);
+      const merged =
+        accumulators.length === 0
+          ? await combineFn.createAccumulator()
+          : await combineFn.mergeAccumulators(accumulators);
+      return combineFn.extractOutput(merged);
+    },
+    add: async (input: unknown) => {
+      local = await combineFn.addInput(
+        hasLocal ? local : await combineFn.createAccumulator(),
+        input,
+      );
+      hasLocal = true;
+    },
+    clear: () => {
+      cell.clear();
+      hasLocal = false;
+      local = undefined;
+    },
+    flush: async () => {
+      if (hasLocal) cell.add(local);
+      hasLocal = false;
+      local = undefined;
+      await cell.flush();
+    },
+  };
+}
+
+/** A map (multimap user state with one value per key), buffered per bundle. */
+export function mapHandle(
+  base: { transformId: string; userStateId: string; window: Uint8Array; key: Uint8Array },
+  keyCoder: Coder<unknown>,
+  valueCoder: Coder<unknown>,
+  state: () => StateAccess,
+) {
+  let clearedAll = false;
+  const local = new Map<string, { key: unknown; value: unknown; removed: boolean }>();
+  const keysKey = new fnApi.StateKey({
+    multimap_keys_user_state: new fnApi.StateKey.MultimapKeysUserState({
+      transform_id: base.transformId,
+      user_state_id: base.userStateId,
+      window: base.window,
+      key: base.key,
+    }),
+  });
+  const entryKey = (mapKey: Uint8Array) =>
+    new fnApi.StateKey({
+      multimap_user_state: new fnApi.StateKey.MultimapUserState({
+        transform_id: base.transformId,
+        user_state_id: base.userStateId,
+        window: base.window,
+        key: base.key,
+        map_key: mapKey,
+      }),
+    });
+  const encodeKey = (k: unknown) => keyCoder.encode(k, "nested");
+  const id = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
+
+  const get = async (k: unknown) => {
+    const bytes = encodeKey(k);
+    const entry = local.get(id(bytes));
+    if (entry) return entry.removed ? undefined : entry.value;
+    if (clearedAll) return undefined;
+    const values = decodePages(await state().get(entryKey(bytes)), valueCoder);
+    return values.length === 0 ? undefined : values[values.length - 1];
+  };
+  const keys = async () => {
+    const result = new Map<string, unknown>();
+    if (!clearedAll) {
+      for (const k of decodePages(await state().get(keysKey), keyCoder))
+        result.set(id(encodeKey(k)), k);
+    }
+    for (const [kid, entry] of local) {
+      if (entry.removed) result.delete(kid);
+      else result.set(kid, entry.key);
+    }
+    return [...result.values()];
+  };
+  return {
+    get,
+    set: (k: unknown, v: unknown) => {
+      valueCoder.encode(v, "nested");
+      local.set(id(encodeKey(k)), { key: k, value: v, removed: false });
+    },
+    remove: (k: unknown) => {
+      local.set(id(encodeKey(k)), { key: k, value: undefined, removed: true });
+    },
+    keys,
+    entries: async () => {
+      const out: [unknown, unknown][] = [];
+      for (const k of await keys()) out.push([k, await get(k)]);
+      return out;
+    },
+    clear: () => {
+      clearedAll = true;
+      local.clear();
+    },
+    flush: async () => {
+      const s = state();
+      if (clearedAll) await s.clear(keysKey);
+      for (const entry of local.values()) {
+        const bytes = encodeKey(entry.key);
+        if (!clearedAll) await s.clear(entryKey(bytes));
+        if (!entry.removed)
+          await s.append(entryKey(bytes), valueCoder.encode(entry.value, "nested"));
+      }
+      clearedAll = false;
+      local.clear();
+    },
+  };
+}

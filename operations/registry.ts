@@ -1,0 +1,44 @@
+/**
+ * The transform URN registry. Each operation module registers its URN on
+ * import (`operations/index.ts` imports them all); an engine can add its own
+ * URNs by loading a plugin module that calls `registerOperation`.
+ */
+import type { Coder } from "../coders/index.js";
+import type { fnApi, pipelineApi } from "../proto/index.js";
+import type { BundleServices } from "./bundle-services.js";
+import type { Operation, Receiver } from "./operation.js";
+
+/** What a factory gets to build the operation of one transform. */
+export interface OperationContext {
+  readonly transformId: string;
+  readonly transform: pipelineApi.PTransform;
+  readonly descriptor: fnApi.ProcessBundleDescriptor;
+  /** The receiver of a local output name (consumers already wired; discards if none). */
+  output(localName: string): Receiver;
+  /** Local output names in the transform's declaration order. */
+  readonly outputNames: readonly string[];
+  /** A coder of the descriptor by id (cached). */
+  coder(coderId: string): Coder<unknown>;
+  /** The coder of a PCollection of the descriptor. */
+  pcollectionCoder(pcollectionId: string): Coder<unknown>;
+  /** The services of the bundle being processed (valid from startBundle to finishBundle). */
+  bundle(): BundleServices;
+}
+
+export type OperationFactory = (ctx: OperationContext) => Operation;
+
+const factories = new Map<string, OperationFactory>();
+
+/** Registers the factory for a transform URN; registering a URN twice is an error. */
+export function registerOperation(urn: string, factory: OperationFactory): void {
+  if (factories.has(urn)) throw new Error(`operation for URN ${urn} is already registered`);
+  factories.set(urn, factory);
+}
+
+export function operationFactory(urn: string): OperationFactory | undefined {
+  return factories.get(urn);
+}
+
+export function registeredOperationUrns(): string[] {
+  return [...factories.keys()].sort();
+}

@@ -1,0 +1,157 @@
+/**
+ * `firefly boot`: start one SDK harness worker (PROCESS mode, and the Docker
+ * image's entrypoint). Flags follow Beam's boot convention, in both
+ * `--flag=value` and `--flag value` forms. Endpoints that are not flags come
+ * from `GetProvisionInfo` when `--provision_endpoint` is given.
+ */
+import { parseArgs } from "node:util";
+import { FnHarness } from "../../harness/fn-harness.js";
+import { LogForwarder } from "../../harness/logging/log-forwarder.js";
+import { createHarnessLogger } from "../../harness/logging/logger.js";
+import { DEFAULT_GRPC_SETTINGS } from "../../harness/grpc-settings.js";
+import {
+  normalizePipelineOptions,
+  redactedOptions,
+  type PipelineOptions,
+} from "../boot/pipeline-options.js";
+import { fetchProvisionInfo } from "../boot/provision.js";
+import { structToJson } from "../boot/struct-json.js";
+import type { Command } from "./main.js";
+
+const FLAGS = {
+  id: { type: "string" },
+  worker_id: { type: "string" },
+  control_endpoint: { type: "string" },
+  logging_endpoint: { type: "string" },
+  provision_endpoint: { type: "string" },
+  artifact_endpoint: { type: "string" },
+  status_endpoint: { type: "string" },
+  semi_persist_dir: { type: "string" },
+  threads: { type: "string" },
+  connect_timeout_ms: { type: "string" },
+  log_level: { type: "string" },
+} as const;
+
+export interface BootSettings {
+  workerId: string;
+  controlUrl: string | undefined;
+  loggingUrl: string | undefined;
+  provisionUrl: string | undefined;
+  artifactUrl: string | undefined;
+  statusUrl: string | undefined;
+  semiPersistDir: string | undefined;
+  connectTimeoutMs: number;
+  logLevel: string | undefined;
+  /** From --threads; undefined = pipeline option firefly_threads, else one per core. */
+  threads: number | undefined;
+}
+
+function threadsFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(
+      `firefly boot: --threads must be a non-negative integer, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.env): BootSettings {
+  const { values } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false });
+  const workerId = values.id ?? values.worker_id ?? env.WORKER_ID;
+  if (!workerId)
+    throw new Error("firefly boot: --id is required (the worker id the runner assigned)");
+  const timeout = Number(values.connect_timeout_ms ?? 60_000);
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new Error(
+      `firefly boot: --connect_timeout_ms must be a positive number, got ${values.connect_timeout_ms}`,
+    );
+  }
+  return {
+    workerId,
+    controlUrl: values.control_endpoint,
+    loggingUrl: values.logging_endpoint,
+    provisionUrl: values.provision_endpoint,
+    artifactUrl: values.artifact_endpoint,
+    statusUrl: values.status_endpoint,
+    semiPersistDir: values.semi_persist_dir ?? env.SEMI_PERSISTENT_DIRECTORY,
+    connectTimeoutMs: timeout,
+    logLevel: values.log_level,
+    threads: threadsFlag(values.threads),
+  };
+}
+
+export async function boot(settings: BootSettings): Promise<number> {
+  const log = createHarnessLogger({ level: settings.logLevel });
+  const logger = log.logger.child({ worker_id: settings.workerId });
+  let controlUrl = settings.controlUrl;
+  let loggingUrl = settings.loggingUrl;
+  let statusUrl = settings.statusUrl;
+  let options: PipelineOptions = {};
+  if (settings.provisionUrl) {
+    const info = await fetchProvisionInfo(
+      settings.provisionUrl,
+      settings.workerId,
+      settings.connectTimeoutMs,
+    );
+    controlUrl ||= info.control_endpoint?.url || undefined;
+    loggingUrl ||= info.logging_endpoint?.url || undefined;
+    statusUrl ||= info.status_endpoint?.url || undefined;
+    if (info.has_pipeline_options)
+      options = normalizePipelineOptions(structToJson(info.pipeline_options));
+    logger.info({ options: redactedOptions(options) }, "provisioned");
+  }
+  if (!controlUrl) {
+    throw new Error(
+      "firefly boot: no control endpoint: pass --control_endpoint or a --provision_endpoint that provides one",
+    );
+  }
+  if (loggingUrl) {
+    log.attachForwarder(
+      new LogForwarder(loggingUrl, { workerId: settings.workerId, grpc: DEFAULT_GRPC_SETTINGS }),
+    );
+  }
+  const optionThreads = options.firefly_threads;
+  const harness = new FnHarness({
+    workerId: settings.workerId,
+    controlUrl,
+    loggingUrl,
+    statusUrl,
+    threads:
+      settings.threads ??
+      (optionThreads === undefined ? undefined : threadsFlag(String(optionThreads))),
+    logLevel: settings.logLevel,
+    logger: log.logger,
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "stopping on signal");
+    void harness.stop();
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  // User code can throw from a timer callback or leave a rejected promise
+  // behind; that must cost at most its own bundle, never the worker.
+  const onStray = (err: unknown) =>
+    logger.error({ err }, "uncaught error outside any bundle (ignored)");
+  process.on("unhandledRejection", onStray);
+  process.on("uncaughtException", onStray);
+  try {
+    await harness.waitForRunner(settings.connectTimeoutMs);
+    await harness.run();
+    return 0;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("unhandledRejection", onStray);
+    process.off("uncaughtException", onStray);
+    await log.close();
+  }
+}
+
+export const bootCommand: Command = {
+  name: "boot",
+  summary: "start an SDK harness worker (PROCESS mode; the Docker entrypoint)",
+  async run(args) {
+    return boot(parseBootFlags(args));
+  },
+};

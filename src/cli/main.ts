@@ -1,0 +1,43 @@
+/**
+ * The `firefly` command line: a registry of subcommands.
+ */
+import { bootCommand } from "./boot-command.js";
+import { poolCommand } from "./pool-command.js";
+
+export interface Command {
+  name: string;
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const commands = new Map<string, Command>();
+
+export function registerCommand(command: Command): void {
+  commands.set(command.name, command);
+}
+
+registerCommand(bootCommand);
+registerCommand(poolCommand);
+
+function usage(): string {
+  const lines = ["usage: firefly <command> [options]", "", "commands:"];
+  for (const command of [...commands.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
+  }
+  return lines.join("\n");
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    console.error(`firefly: unknown command ${JSON.stringify(name)}\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}

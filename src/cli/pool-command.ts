@@ -1,0 +1,68 @@
+/**
+ * `firefly pool`: serves `BeamFnExternalWorkerPool` for EXTERNAL
+ * environments (`--environment_type=EXTERNAL --environment_config=HOST:PORT`).
+ */
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { fnApi } from "../../proto/index.js";
+import { bootLauncher, WorkerPoolService } from "../pool/worker-pool-service.js";
+import type { Command } from "./main.js";
+
+/** The `bin/firefly` launcher of this installation. */
+export const FIREFLY_BIN = path.resolve(
+  fileURLToPath(new URL("../../../bin/firefly", import.meta.url)),
+);
+
+export async function startPoolServer(
+  host: string,
+  port: number,
+  service: WorkerPoolService,
+): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server();
+  server.addService(
+    fnApi.UnimplementedBeamFnExternalWorkerPoolService.definition,
+    service.implementation(),
+  );
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { server, port: bound };
+}
+
+export const poolCommand: Command = {
+  name: "pool",
+  summary: "serve BeamFnExternalWorkerPool (EXTERNAL mode): StartWorker/StopWorker",
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { port: { type: "string" }, host: { type: "string" }, threads: { type: "string" } },
+      strict: true,
+    });
+    const port = Number(values.port ?? 50000);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`firefly pool: --port must be 0..65535, got ${values.port}`);
+    const host = values.host ?? "127.0.0.1";
+    const logger = pino(
+      { base: { pid: process.pid, role: "pool" } },
+      pino.destination({ dest: 2, sync: true }),
+    );
+    const extra = values.threads === undefined ? [] : [`--threads=${values.threads}`];
+    const service = new WorkerPoolService(bootLauncher(FIREFLY_BIN, extra), logger);
+    const { server, port: bound } = await startPoolServer(host, port, service);
+    logger.info({ address: `${host}:${bound}` }, "worker pool listening");
+    console.log(`firefly pool listening on ${host}:${bound}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+    await service.stopAll();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    return 0;
+  },
+};
