@@ -31,6 +31,14 @@ export interface HarnessOptions {
   threads?: number;
   /** Log level of pool threads. @default "info" */
   logLevel?: string;
+  /** Serve Prometheus metrics on this port (0 = any free port); off when absent. */
+  metricsPort?: number;
+  /** Host of the metrics endpoint. @default "127.0.0.1" */
+  metricsHost?: string;
+  /** Also export user counters to Prometheus (labels: transform, namespace, name). @default false */
+  prometheusUserCounters?: boolean;
+  /** Turn `console.*` into structured log records (worker and instruction ids); `firefly boot` turns it on. @default false */
+  captureConsole?: boolean;
   /** gRPC message size limit. @default 2147483647 */
   maxMessageBytes?: number;
   /** The logger (pino); a child with `worker_id` is made from it. */
@@ -48,6 +56,10 @@ export interface HarnessConfig {
   stateCacheBytes: number;
   threads: number;
   logLevel: string;
+  metricsPort: number | undefined;
+  metricsHost: string;
+  prometheusUserCounters: boolean;
+  captureConsole: boolean;
   grpc: GrpcSettings;
   logger: Logger;
 }
@@ -106,6 +118,13 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     ),
     threads: positiveInteger("threads", options.threads, availableParallelism(), true),
     logLevel: options.logLevel ?? "info",
+    metricsPort:
+      options.metricsPort === undefined
+        ? undefined
+        : positiveInteger("metricsPort", options.metricsPort, 0, true),
+    metricsHost: options.metricsHost ?? "127.0.0.1",
+    prometheusUserCounters: options.prometheusUserCounters ?? false,
+    captureConsole: options.captureConsole ?? false,
     grpc: {
       ...DEFAULT_GRPC_SETTINGS,
       maxMessageBytes: positiveInteger(

@@ -19,7 +19,11 @@ import { instructionHandler } from "./control/instruction-registry.js";
 import { ChannelPool } from "./data/channel-pool.js";
 import { describeError, IllegalStateError } from "./errors.js";
 import type { HarnessServices } from "./harness-services.js";
+import { startMetricsServer, type MetricsServer } from "./monitoring/metrics-server.js";
 import { ShortIdTable } from "./monitoring/monitoring-infos.js";
+import { StatusClient } from "./monitoring/status-client.js";
+import { installConsoleCapture } from "./logging/console-capture.js";
+import { WorkerMetrics } from "./monitoring/worker-metrics.js";
 import { StateCache } from "./state/state-cache.js";
 
 export type HarnessState = "CREATED" | "RUNNING" | "STOPPING" | "STOPPED";
@@ -32,6 +36,8 @@ export class FnHarness {
   readonly services: HarnessServices;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped: Promise<void> | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private status: StatusClient | undefined;
 
   constructor(options: HarnessOptions) {
     this.config = compileHarnessConfig(options);
@@ -68,8 +74,51 @@ export class FnHarness {
       executor,
       stateCache,
       shortIds: new ShortIdTable(),
+      metrics: new WorkerMetrics(
+        {
+          activeBundles: () => executor.activeCount,
+          inboundBufferedBytes: () => this.channels.inboundBufferedBytes,
+          stateCache: () => stateCache.snapshot(),
+          pool: () => executor.poolState(),
+        },
+        { userCounters: this.config.prometheusUserCounters },
+      ),
       pendingFinalizations: new Map(),
     };
+  }
+
+  /** The metrics endpoint's port, once `run()` started it. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
+  /** The worker status dump (BeamFnWorkerStatus, and `firefly` status tooling). */
+  statusDump(): string {
+    const now = Date.now();
+    const memory = process.memoryUsage();
+    const lines = [
+      `Firefly worker ${this.config.workerId} (${this.state}), pid ${process.pid}, node ${process.version}`,
+      `uptime ${Math.round(process.uptime())} s; rss ${mib(memory.rss)} MiB, heap ${mib(memory.heapUsed)}/${mib(memory.heapTotal)} MiB`,
+    ];
+    const pool = this.services.executor.poolState();
+    lines.push(
+      pool
+        ? `thread pool: ${pool.threads} threads, ${pool.queueSize} queued`
+        : "bundles run inline (threads = 0)",
+    );
+    const cache = this.services.stateCache.snapshot();
+    lines.push(
+      `state cache: ${cache.entries} entries, ${mib(cache.bytes)} MiB, ${cache.hits} hits, ${cache.misses} misses, ${cache.evictions} evictions`,
+    );
+    lines.push(
+      `descriptors: ${this.services.descriptors.size}; inbound buffered: ${this.channels.inboundBufferedBytes} bytes`,
+    );
+    const active = this.services.executor.activeBundles();
+    lines.push(`active bundles: ${active.length}`);
+    for (const b of active) {
+      lines.push(`  ${b.instructionId} descriptor=${b.descriptorId} age=${now - b.startedAt} ms`);
+    }
+    return lines.join("\n");
   }
 
   get currentState(): HarnessState {
@@ -87,6 +136,26 @@ export class FnHarness {
       throw new IllegalStateError(`harness is ${this.state}, not CREATED`);
     this.state = "RUNNING";
     this.config.logger.info({ controlUrl: this.config.controlUrl }, "connecting to the runner");
+    if (this.config.captureConsole) installConsoleCapture(this.config.logger);
+    if (this.config.metricsPort !== undefined) {
+      this.metricsServer = await startMetricsServer(
+        this.services.metrics,
+        this.config.metricsPort,
+        this.config.metricsHost,
+      );
+      this.config.logger.info(
+        { port: this.metricsServer.port, host: this.config.metricsHost },
+        "metrics endpoint listening",
+      );
+    }
+    if (this.config.statusUrl) {
+      this.status = new StatusClient(
+        this.config.statusUrl,
+        this.config.workerId,
+        this.config.grpc,
+        () => this.statusDump(),
+      );
+    }
     this.control.open((request) => this.dispatch(request));
     const outcome = await this.control.ended;
     if (outcome.error) {
@@ -106,11 +175,13 @@ export class FnHarness {
   private async shutdown(): Promise<void> {
     this.state = "STOPPING";
     this.control.close();
+    this.status?.close();
     this.channels.close(); // fails every bundle still waiting on data or state
     const settle = Promise.allSettled([...this.inFlight]);
     const timeout = new Promise((resolve) => setTimeout(resolve, 5000).unref());
     await Promise.race([settle, timeout]);
     await this.services.executor.close();
+    await this.metricsServer?.close();
     this.state = "STOPPED";
     this.config.logger.info("worker stopped");
   }
@@ -142,4 +213,8 @@ export class FnHarness {
       this.config.logger.warn({ instructionId, err }, "cannot send instruction response");
     }
   }
+}
+
+function mib(bytes: number): number {
+  return Math.round((bytes / 1048576) * 10) / 10;
 }

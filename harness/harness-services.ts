@@ -6,6 +6,7 @@ import type { FinalizationCallback } from "../operations/bundle-services.js";
 import type { BundleExecutor } from "./bundle/inline-executor.js";
 import type { DescriptorCache } from "./control/descriptor-cache.js";
 import type { ShortIdTable } from "./monitoring/monitoring-infos.js";
+import type { WorkerMetrics } from "./monitoring/worker-metrics.js";
 import type { StateCache } from "./state/state-cache.js";
 
 export interface HarnessServices {
@@ -15,6 +16,7 @@ export interface HarnessServices {
   readonly executor: BundleExecutor;
   readonly stateCache: StateCache;
   readonly shortIds: ShortIdTable;
+  readonly metrics: WorkerMetrics;
   /** Finalization callbacks of bundles that answered `requires_finalization`. */
   readonly pendingFinalizations: Map<
     string,

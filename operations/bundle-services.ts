@@ -27,6 +27,11 @@ export interface StateAccess {
   get(key: fnApi.StateKey): Promise<Uint8Array[]>;
   append(key: fnApi.StateKey, data: Uint8Array): Promise<void>;
   clear(key: fnApi.StateKey): Promise<void>;
+  /** One page of a state key (for lazily read iterables); an empty token means the last page. */
+  getPage(
+    key: fnApi.StateKey,
+    continuationToken: Uint8Array | undefined,
+  ): Promise<{ data: Uint8Array; continuationToken: Uint8Array }>;
 }
 
 /** Callbacks a DoFn registered to run when the runner finalizes the bundle. */

@@ -4,7 +4,13 @@
  * to the consumers. Elements may span chunks; the stream decoder stitches them.
  * After a channel split the rest of the stream is ignored.
  */
-import { StreamDecoder, type Coder, type WindowedValue } from "../coders/index.js";
+import {
+  StreamDecoder,
+  type Coder,
+  type StateBackedIterableReader,
+  type WindowedValue,
+} from "../coders/index.js";
+import type { BundleServices, StateAccess } from "./bundle-services.js";
 import { fnApi } from "../proto/index.js";
 import type { DataInputOperation } from "./data-input.js";
 import { OperationError } from "./errors.js";
@@ -25,6 +31,7 @@ export class DataSourceOperation implements DataInputOperation {
     private readonly coder: Coder<WindowedValue<unknown>>,
     private readonly coderId: string,
     private readonly receiver: Receiver,
+    private readonly bundle: () => BundleServices,
   ) {}
 
   /** A data source has no producer: elements come through `consume`. */
@@ -34,7 +41,10 @@ export class DataSourceOperation implements DataInputOperation {
 
   startBundle(): void {
     this.splitGate.reset();
-    this.decoder = new StreamDecoder(this.coder);
+    const bundle = this.bundle;
+    this.decoder = new StreamDecoder(this.coder, {
+      stateReader: runnerStateReader(() => bundle().state),
+    });
   }
 
   consume(bytes: Uint8Array): MaybePromise {
@@ -90,8 +100,20 @@ registerOperation(DATA_SOURCE_URN, (ctx: OperationContext) => {
     ctx.coder(port.coder_id) as Coder<WindowedValue<unknown>>,
     port.coder_id,
     ctx.output(output),
+    ctx.bundle,
   );
 });
+
+/** Reads state-backed iterables (e.g. large GroupByKey values) through `StateKey.runner`. */
+export function runnerStateReader(state: () => StateAccess): StateBackedIterableReader {
+  return {
+    readPage: (token, continuationToken) =>
+      state().getPage(
+        new fnApi.StateKey({ runner: new fnApi.StateKey.Runner({ key: token }) }),
+        continuationToken,
+      ),
+  };
+}
 
 /** Parses the RemoteGrpcPort payload of a data source or sink. */
 export function parsePort(ctx: OperationContext): fnApi.RemoteGrpcPort {

@@ -10,6 +10,7 @@ import type { SplitPoint, SplitRequest } from "../../operations/split-gate.js";
 import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import { mergeInbound } from "../data/merge-inbound.js";
+import { runWithLogger } from "../logging/console-capture.js";
 import { BundleError } from "../errors.js";
 import {
   operationsMonitoringInfos,
@@ -39,7 +40,17 @@ export interface BundleExecutor {
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined;
   isActive(instructionId: string): boolean;
   readonly activeCount: number;
+  /** Running bundles, for the worker status page. */
+  activeBundles(): ActiveBundleInfo[];
+  /** Pool state (undefined when bundles run inline). */
+  poolState(): { threads: number; queueSize: number } | undefined;
   close(): Promise<void>;
+}
+
+export interface ActiveBundleInfo {
+  instructionId: string;
+  descriptorId: string;
+  startedAt: number;
 }
 
 export interface InlineExecutorDeps {
@@ -53,7 +64,7 @@ export interface InlineExecutorDeps {
 export class InlineExecutor implements BundleExecutor {
   private readonly active = new Map<
     string,
-    { processor: BundleProcessor; progress: ProgressView }
+    { processor: BundleProcessor; progress: ProgressView; info: ActiveBundleInfo }
   >();
 
   constructor(private readonly deps: InlineExecutorDeps) {}
@@ -87,9 +98,13 @@ export class InlineExecutor implements BundleExecutor {
       this.deps.flushPolicy,
     );
     const progress = new ProgressView(processor.progressLayout());
-    this.active.set(instructionId, { processor, progress });
+    this.active.set(instructionId, {
+      processor,
+      progress,
+      info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
+    });
     try {
-      await processor.process(services, inbound);
+      await runWithLogger(services.logger, () => processor.process(services, inbound));
       await services.complete();
       const outcome = {
         monitoringInfos: [
@@ -112,6 +127,14 @@ export class InlineExecutor implements BundleExecutor {
       this.active.delete(instructionId);
       for (const url of endpoints.inboundUrls) channels.dataChannel(url).release(instructionId);
     }
+  }
+
+  activeBundles(): ActiveBundleInfo[] {
+    return [...this.active.values()].map((b) => b.info);
+  }
+
+  poolState(): undefined {
+    return undefined;
   }
 
   progress(instructionId: string): metricsApi.MonitoringInfo[] | undefined {

@@ -17,8 +17,17 @@ registerInstructionHandler("register", async (request, h) => {
 
 registerInstructionHandler("process_bundle", async (request, h) => {
   const body = request.process_bundle;
-  const descriptor = await h.descriptors.get(body.process_bundle_descriptor_id);
-  const outcome = await h.executor.process(request.instruction_id, body, descriptor);
+  const started = performance.now();
+  h.metrics.bundleStarted();
+  let outcome;
+  try {
+    const descriptor = await h.descriptors.get(body.process_bundle_descriptor_id);
+    outcome = await h.executor.process(request.instruction_id, body, descriptor);
+  } catch (err) {
+    h.metrics.bundleFailed((performance.now() - started) / 1000);
+    throw err;
+  }
+  h.metrics.bundleFinished((performance.now() - started) / 1000, outcome.monitoringInfos);
   const requiresFinalization = outcome.finalizations.length > 0;
   if (requiresFinalization) {
     dropExpiredFinalizations(h.pendingFinalizations);

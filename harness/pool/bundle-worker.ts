@@ -18,6 +18,7 @@ import {
   operationsMonitoringInfos,
   progressMonitoringInfos,
 } from "../monitoring/bundle-metrics.js";
+import { installConsoleCapture, runWithLogger } from "../logging/console-capture.js";
 import { PortBundleServices } from "./port-bundle-services.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
 import type { BundleTask, BundleTaskResult } from "./protocol.js";
@@ -72,6 +73,12 @@ function portLogger(port: MessagePort, level: string, instructionId: string) {
 
 export default async function runBundle(task: BundleTask): Promise<BundleTaskResult> {
   const logger = portLogger(task.port, task.logLevel, task.instructionId);
+  installConsoleCapture(
+    pino(
+      { level: task.logLevel, base: { pid: process.pid, thread: "pool" } },
+      pino.destination({ dest: 2, sync: true }),
+    ),
+  );
   const services = new PortBundleServices(
     task.instructionId,
     task.port,
@@ -84,7 +91,8 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
     processor = idle.get(task.descriptorId)?.pop() ?? (await BundleProcessor.create(descriptor));
     const layout = processor.progressLayout();
     task.port.postMessage({ type: "ready", layout });
-    await processor.process(services, services);
+    const running = processor;
+    await runWithLogger(logger, () => running.process(services, services));
     await services.complete();
     const infos = [
       ...progressMonitoringInfos(new ProgressView(layout)),

@@ -12,7 +12,7 @@ import { Piscina } from "piscina";
 import type { Logger } from "pino";
 import { fnApi, metricsApi } from "../../proto/index.js";
 import type { SplitPoint, SplitRequest } from "../../operations/split-gate.js";
-import type { BundleExecutor, BundleOutcome } from "../bundle/inline-executor.js";
+import type { ActiveBundleInfo, BundleExecutor, BundleOutcome } from "../bundle/inline-executor.js";
 import { endpointsOf } from "../bundle/descriptor-endpoints.js";
 import { ProgressView } from "../bundle/progress-view.js";
 import type { ChannelPool } from "../data/channel-pool.js";
@@ -44,6 +44,7 @@ export interface PoolExecutorOptions {
 interface ActiveBundle {
   progress: ProgressView | undefined;
   abort: AbortController;
+  info: ActiveBundleInfo;
 }
 
 const WORKER_FILE = new URL("./bundle-worker.js", import.meta.url).href;
@@ -95,6 +96,14 @@ export class PoolExecutor implements BundleExecutor {
     return this.pool.queueSize;
   }
 
+  activeBundles(): ActiveBundleInfo[] {
+    return [...this.active.values()].map((b) => b.info);
+  }
+
+  poolState(): { threads: number; queueSize: number } {
+    return { threads: this.pool.threads.length, queueSize: this.pool.queueSize };
+  }
+
   isActive(instructionId: string): boolean {
     return this.active.has(instructionId);
   }
@@ -118,7 +127,11 @@ export class PoolExecutor implements BundleExecutor {
         )
       : undefined;
     const { port1, port2 } = new MessageChannel();
-    const entry: ActiveBundle = { progress: undefined, abort: new AbortController() };
+    const entry: ActiveBundle = {
+      progress: undefined,
+      abort: new AbortController(),
+      info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
+    };
     this.active.set(instructionId, entry);
     const bridge = new ThreadBridge(
       instructionId,
@@ -341,7 +354,14 @@ class ThreadBridge {
           `descriptor ${this.descriptor.id} has no state endpoint, but a transform uses state`,
         );
       const key = fnApi.StateKey.deserializeBinary(message.key);
-      if (message.op === "get") {
+      if (message.op === "getPage") {
+        const page = await this.state.getPage(key, message.data);
+        const data = page.data.slice();
+        const continuationToken = page.continuationToken.slice();
+        this.send({ type: "stateResponse", id: message.id, pages: [data], continuationToken }, [
+          data.buffer as ArrayBuffer,
+        ]);
+      } else if (message.op === "get") {
         const pages = (await this.state.get(key)).map((p) => p.slice());
         this.send(
           { type: "stateResponse", id: message.id, pages },

@@ -90,6 +90,20 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
     return (await this.stateCall("get", key)) as Uint8Array[];
   }
 
+  async getPage(
+    key: fnApi.StateKey,
+    continuationToken: Uint8Array | undefined,
+  ): Promise<{ data: Uint8Array; continuationToken: Uint8Array }> {
+    const page = (await this.stateCall("getPage", key, continuationToken)) as {
+      pages: Uint8Array[];
+      continuationToken?: Uint8Array;
+    };
+    return {
+      data: page.pages[0] ?? new Uint8Array(0),
+      continuationToken: page.continuationToken ?? new Uint8Array(0),
+    };
+  }
+
   append(key: fnApi.StateKey, data: Uint8Array): Promise<void> {
     return this.trackWrite(this.stateCall("append", key, data));
   }
@@ -131,7 +145,7 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
   }
 
   private stateCall(
-    op: "get" | "append" | "clear",
+    op: "get" | "getPage" | "append" | "clear",
     key: fnApi.StateKey,
     data?: Uint8Array,
   ): Promise<unknown> {
@@ -172,7 +186,14 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
         this.inbound.fail(new TransportError(message.message));
         break;
       case "stateResponse":
-        settle(this.stateWaiters, message.id, message.error, message.pages ?? []);
+        settle(
+          this.stateWaiters,
+          message.id,
+          message.error,
+          message.continuationToken === undefined
+            ? (message.pages ?? [])
+            : { pages: message.pages ?? [], continuationToken: message.continuationToken },
+        );
         break;
       case "outputAck":
         settle(this.outputWaiters, message.id, message.error, undefined);

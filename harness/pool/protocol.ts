@@ -47,7 +47,13 @@ export type ToThread =
       isLast: boolean;
     }
   | { type: "inboundFailed"; message: string }
-  | { type: "stateResponse"; id: number; pages?: Uint8Array[]; error?: string }
+  | {
+      type: "stateResponse";
+      id: number;
+      pages?: Uint8Array[];
+      continuationToken?: Uint8Array;
+      error?: string;
+    }
   | { type: "outputAck"; id: number; error?: string };
 
 export type FromThread =
@@ -64,7 +70,7 @@ export type FromThread =
   | {
       type: "state";
       id: number;
-      op: "get" | "append" | "clear";
+      op: "get" | "getPage" | "append" | "clear";
       key: Uint8Array;
       data?: Uint8Array;
     }

@@ -61,6 +61,25 @@ export class BundleState implements StateAccess {
     return pages;
   }
 
+  async getPage(
+    key: fnApi.StateKey,
+    continuationToken: Uint8Array | undefined,
+  ): Promise<{ data: Uint8Array; continuationToken: Uint8Array }> {
+    const response = await this.channel().request(
+      new fnApi.StateRequest({
+        instruction_id: this.instructionId,
+        state_key: key,
+        get: new fnApi.StateGetRequest({
+          continuation_token: continuationToken ?? new Uint8Array(0),
+        }),
+      }),
+    );
+    if (!response.has_get) {
+      throw new Error(`state get answered without a get response (${response.response})`);
+    }
+    return { data: response.get.data, continuationToken: response.get.continuation_token };
+  }
+
   append(key: fnApi.StateKey, data: Uint8Array): Promise<void> {
     const cacheKey = this.cacheKeyOf(key);
     if (cacheKey !== undefined) this.cache.append(cacheKey, data);

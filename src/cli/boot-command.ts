@@ -30,6 +30,8 @@ const FLAGS = {
   threads: { type: "string" },
   connect_timeout_ms: { type: "string" },
   log_level: { type: "string" },
+  metrics_port: { type: "string" },
+  metrics_host: { type: "string" },
 } as const;
 
 export interface BootSettings {
@@ -44,6 +46,18 @@ export interface BootSettings {
   logLevel: string | undefined;
   /** From --threads; undefined = pipeline option firefly_threads, else one per core. */
   threads: number | undefined;
+  metricsPort: number | undefined;
+  metricsHost: string | undefined;
+}
+
+function portFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(
+      `firefly boot: --${name} must be a port (0..65535), got ${JSON.stringify(value)}`,
+    );
+  return n;
 }
 
 function threadsFlag(value: string | undefined): number | undefined {
@@ -78,6 +92,8 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
     connectTimeoutMs: timeout,
     logLevel: values.log_level,
     threads: threadsFlag(values.threads),
+    metricsPort: portFlag("metrics_port", values.metrics_port),
+    metricsHost: values.metrics_host,
   };
 }
 
@@ -121,6 +137,15 @@ export async function boot(settings: BootSettings): Promise<number> {
       settings.threads ??
       (optionThreads === undefined ? undefined : threadsFlag(String(optionThreads))),
     logLevel: settings.logLevel,
+    captureConsole: true,
+    metricsPort:
+      settings.metricsPort ??
+      (options.firefly_metrics_port === undefined
+        ? undefined
+        : portFlag("firefly_metrics_port", String(options.firefly_metrics_port))),
+    metricsHost:
+      settings.metricsHost ??
+      (typeof options.firefly_metrics_host === "string" ? options.firefly_metrics_host : undefined),
     logger: log.logger,
   });
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,0 +1,151 @@
+/**
+ * Process-wide metrics of the worker (prom-client), served by the metrics
+ * endpoint. Labels are bounded: PCollection and transform ids come from
+ * descriptors; nothing is labelled per key or per instruction. Gauges that
+ * mirror other components (queues, cache, threads) are read when scraped.
+ */
+import * as prom from "prom-client";
+import type { metricsApi } from "../../proto/index.js";
+import { URNS } from "./monitoring-infos.js";
+
+export interface GaugeSources {
+  activeBundles(): number;
+  inboundBufferedBytes(): number;
+  stateCache(): { hits: number; misses: number; evictions: number; bytes: number; entries: number };
+  pool(): { threads: number; queueSize: number } | undefined;
+}
+
+export class WorkerMetrics {
+  readonly registry = new prom.Registry();
+  private readonly bundles: prom.Counter<"outcome">;
+  private readonly latency: prom.Histogram;
+  private readonly elements: prom.Counter<"pcollection">;
+  private readonly userCounters: prom.Counter<"transform" | "namespace" | "name"> | undefined;
+
+  constructor(sources: GaugeSources, options: { userCounters?: boolean } = {}) {
+    prom.collectDefaultMetrics({ register: this.registry, prefix: "firefly_process_" });
+    const registers = [this.registry];
+    this.bundles = new prom.Counter({
+      name: "firefly_bundles_total",
+      help: "Bundles by outcome (started, succeeded, failed).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.latency = new prom.Histogram({
+      name: "firefly_bundle_duration_seconds",
+      help: "Time from ProcessBundle request to response.",
+      buckets: prom.exponentialBuckets(0.0005, 4, 10),
+      registers,
+    });
+    this.elements = new prom.Counter({
+      name: "firefly_elements_total",
+      help: "Elements per PCollection, from finished bundles.",
+      labelNames: ["pcollection"],
+      registers,
+    });
+    if (options.userCounters) {
+      this.userCounters = new prom.Counter({
+        name: "firefly_user_counter_total",
+        help: "User counters (ctx.metrics.counter), from finished bundles.",
+        labelNames: ["transform", "namespace", "name"],
+        registers,
+      });
+    }
+    new prom.Gauge({
+      name: "firefly_active_bundles",
+      help: "Bundles being processed.",
+      registers,
+      collect() {
+        this.set(sources.activeBundles());
+      },
+    });
+    new prom.Gauge({
+      name: "firefly_data_inbound_buffered_bytes",
+      help: "Inbound data-plane bytes waiting for their bundle.",
+      registers,
+      collect() {
+        this.set(sources.inboundBufferedBytes());
+      },
+    });
+    const cacheGauge = (
+      name: string,
+      help: string,
+      read: (s: ReturnType<GaugeSources["stateCache"]>) => number,
+    ) =>
+      new prom.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(sources.stateCache()));
+        },
+      });
+    cacheGauge("firefly_state_cache_hits", "State cache hits since start.", (s) => s.hits);
+    cacheGauge("firefly_state_cache_misses", "State cache misses since start.", (s) => s.misses);
+    cacheGauge(
+      "firefly_state_cache_evictions",
+      "State cache evictions since start.",
+      (s) => s.evictions,
+    );
+    cacheGauge("firefly_state_cache_bytes", "Bytes held by the state cache.", (s) => s.bytes);
+    new prom.Gauge({
+      name: "firefly_pool_threads",
+      help: "Bundle threads (0 = inline).",
+      registers,
+      collect() {
+        this.set(sources.pool()?.threads ?? 0);
+      },
+    });
+    new prom.Gauge({
+      name: "firefly_pool_queue_length",
+      help: "Bundles waiting for a thread.",
+      registers,
+      collect() {
+        this.set(sources.pool()?.queueSize ?? 0);
+      },
+    });
+  }
+
+  bundleStarted(): void {
+    this.bundles.inc({ outcome: "started" });
+  }
+
+  bundleFinished(seconds: number, infos: readonly metricsApi.MonitoringInfo[]): void {
+    this.bundles.inc({ outcome: "succeeded" });
+    this.latency.observe(seconds);
+    for (const info of infos) {
+      if (info.urn === URNS.elementCount) {
+        this.elements.inc(
+          { pcollection: info.labels.get("PCOLLECTION") ?? "" },
+          varintValue(info.payload),
+        );
+      } else if (this.userCounters && info.urn === URNS.userSumInt64) {
+        this.userCounters.inc(
+          {
+            transform: info.labels.get("PTRANSFORM") ?? "",
+            namespace: info.labels.get("NAMESPACE") ?? "",
+            name: info.labels.get("NAME") ?? "",
+          },
+          varintValue(info.payload),
+        );
+      }
+    }
+  }
+
+  bundleFailed(seconds: number): void {
+    this.bundles.inc({ outcome: "failed" });
+    this.latency.observe(seconds);
+  }
+}
+
+/** A non-negative varint payload as a number (counts). */
+function varintValue(bytes: Uint8Array): number {
+  let value = 0;
+  let scale = 1;
+  for (const b of bytes) {
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) break;
+    scale *= 128;
+  }
+  return value;
+}
