@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseBootFlags } from "../../src/cli/boot-command.js";
+import { normalizePipelineOptions, redactedOptions } from "../../src/boot/pipeline-options.js";
+import { jsonToStruct, structToJson } from "../../src/boot/struct-json.js";
+
+test("boot takes --flag=value and --flag value forms", () => {
+  const s = parseBootFlags(
+    [
+      "--id=w1",
+      "--control_endpoint",
+      "127.0.0.1:1",
+      "--logging_endpoint=127.0.0.1:2",
+      "--threads",
+      "0",
+    ],
+    {},
+  );
+  assert.equal(s.workerId, "w1");
+  assert.equal(s.controlUrl, "127.0.0.1:1");
+  assert.equal(s.loggingUrl, "127.0.0.1:2");
+  assert.equal(s.threads, 0);
+  assert.equal(s.provisionUrl, undefined);
+});
+
+test("boot errors name the flag", () => {
+  assert.throws(() => parseBootFlags(["--control_endpoint=x:1"], {}), /--id is required/);
+  assert.throws(
+    () => parseBootFlags(["--id=w", "--threads=-1"], {}),
+    /--threads must be a non-negative integer/,
+  );
+  assert.throws(
+    () => parseBootFlags(["--id=w", "--metrics_port=70000"], {}),
+    /--metrics_port must be a port/,
+  );
+  assert.throws(() => parseBootFlags(["--id=w", "--bogus=1"], {}), /bogus/);
+  assert.equal(parseBootFlags([], { WORKER_ID: "env-id" }).workerId, "env-id");
+});
+
+test("pipeline options: both runner forms, and secrets redacted", () => {
+  const raw = structToJson(
+    jsonToStruct({
+      options: { job_name: "j", firefly_threads: 2 },
+      "beam:option:runner:v1": "flink",
+      db_password: "hunter2",
+    }),
+  );
+  const options = normalizePipelineOptions(raw);
+  assert.deepEqual(options, {
+    job_name: "j",
+    firefly_threads: 2,
+    runner: "flink",
+    db_password: "hunter2",
+  });
+  assert.equal(redactedOptions(options).db_password, "<redacted>");
+  assert.equal(redactedOptions(options).job_name, "j");
+});
+
+test("Struct conversion keeps nested values", () => {
+  const json = { a: [1, "x", true, null, { b: 2 }] };
+  assert.deepEqual(structToJson(jsonToStruct(json)), json);
+});
