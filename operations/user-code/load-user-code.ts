@@ -19,17 +19,29 @@ export interface UserCodeRoots {
   allowAnyModule: boolean;
 }
 
-const settings: UserCodeRoots = { roots: [process.cwd()], allowAnyModule: false };
+/** Roots and the opt-in travel in the environment too, so pool threads (which copy it) see them. */
+export const ROOTS_ENV = "FIREFLY_USER_CODE_ROOTS";
+export const ALLOW_ANY_ENV = "FIREFLY_ALLOW_ANY_MODULE";
+
+const settings: UserCodeRoots = {
+  roots: [
+    process.cwd(),
+    ...(process.env[ROOTS_ENV] ?? "").split(path.delimiter).filter((r) => r !== ""),
+  ],
+  allowAnyModule: process.env[ALLOW_ANY_ENV] === "1",
+};
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
 /** Adds a root (e.g. the staged-artifacts directory) user modules may be loaded from. */
 export function addUserCodeRoot(dir: string): void {
   const resolved = path.resolve(dir);
   if (!settings.roots.includes(resolved)) settings.roots.push(resolved);
+  process.env[ROOTS_ENV] = settings.roots.slice(1).join(path.delimiter);
 }
 
 export function allowModulesFromAnywhere(allow: boolean): void {
   settings.allowAnyModule = allow;
+  process.env[ALLOW_ANY_ENV] = allow ? "1" : "0";
 }
 
 /** The resolved file of a module specifier (relative to the working directory or an allowed root). */

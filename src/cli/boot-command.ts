@@ -4,7 +4,15 @@
  * `--flag=value` and `--flag value` forms. Endpoints that are not flags come
  * from `GetProvisionInfo` when `--provision_endpoint` is given.
  */
+import * as os from "node:os";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
+import {
+  addUserCodeRoot,
+  allowModulesFromAnywhere,
+} from "../../operations/user-code/load-user-code.js";
+import type { pipelineApi } from "../../proto/index.js";
+import { retrieveArtifacts } from "../boot/artifacts.js";
 import { FnHarness } from "../../harness/fn-harness.js";
 import { LogForwarder } from "../../harness/logging/log-forwarder.js";
 import { createHarnessLogger } from "../../harness/logging/logger.js";
@@ -104,6 +112,8 @@ export async function boot(settings: BootSettings): Promise<number> {
   let loggingUrl = settings.loggingUrl;
   let statusUrl = settings.statusUrl;
   let options: PipelineOptions = {};
+  let artifactUrl = settings.artifactUrl;
+  let dependencies: pipelineApi.ArtifactInformation[] = [];
   if (settings.provisionUrl) {
     const info = await fetchProvisionInfo(
       settings.provisionUrl,
@@ -113,6 +123,8 @@ export async function boot(settings: BootSettings): Promise<number> {
     controlUrl ||= info.control_endpoint?.url || undefined;
     loggingUrl ||= info.logging_endpoint?.url || undefined;
     statusUrl ||= info.status_endpoint?.url || undefined;
+    artifactUrl ||= info.artifact_endpoint?.url || undefined;
+    dependencies = info.dependencies;
     if (info.has_pipeline_options)
       options = normalizePipelineOptions(structToJson(info.pipeline_options));
     logger.info({ options: redactedOptions(options) }, "provisioned");
@@ -120,6 +132,27 @@ export async function boot(settings: BootSettings): Promise<number> {
   if (!controlUrl) {
     throw new Error(
       "firefly boot: no control endpoint: pass --control_endpoint or a --provision_endpoint that provides one",
+    );
+  }
+  if (options.firefly_allow_any_module === true) allowModulesFromAnywhere(true);
+  if (dependencies.length > 0) {
+    if (!artifactUrl)
+      throw new Error(
+        "firefly boot: the pipeline has dependencies but no artifact endpoint was given",
+      );
+    const semiPersistDir =
+      settings.semiPersistDir ??
+      path.join(os.tmpdir(), `firefly-${settings.workerId.replace(/[^\w.-]/g, "_")}`);
+    const { dir, installed } = await retrieveArtifacts({
+      url: artifactUrl,
+      workerId: settings.workerId,
+      dependencies,
+      semiPersistDir,
+    });
+    addUserCodeRoot(dir);
+    logger.info(
+      { dir, artifacts: installed.map((a) => ({ name: a.name, reused: a.reused })) },
+      "staged artifacts installed",
     );
   }
   if (loggingUrl) {

@@ -20,8 +20,14 @@ test("the Dockerfile is multi-stage on a slim Node 20 base with production depen
   const froms = instructions.filter((l) => l.startsWith("FROM "));
   assert.equal(froms.length, 2);
   for (const from of froms) assert.match(from, /^FROM node:20[-\w.]*slim/);
-  assert.ok(instructions.some((l) => /npm prune --omit=dev/.test(l)), "dev dependencies are pruned");
-  assert.ok(instructions.some((l) => /tsconfig\.build\.json/.test(l)), "only runtime code is compiled");
+  assert.ok(
+    instructions.some((l) => /npm prune --omit=dev/.test(l)),
+    "dev dependencies are pruned",
+  );
+  assert.ok(
+    instructions.some((l) => /tsconfig\.build\.json/.test(l)),
+    "only runtime code is compiled",
+  );
 });
 
 test("the image runs as a non-root user with the entrypoint runners expect", () => {
