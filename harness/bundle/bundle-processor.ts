@@ -15,6 +15,7 @@ import {
   type DataInputOperation,
   type TimerInputOperation,
 } from "../../operations/data-input.js";
+import { stateCode, type Phase } from "../../operations/execution-state.js";
 import type { Operation } from "../../operations/operation.js";
 import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
@@ -36,6 +37,9 @@ export class BundleProcessor {
   readonly timerInputs = new Map<string, TimerInputOperation>();
   readonly counters: readonly CountingReceiver[];
   private readonly counts: SharedArrayBuffer;
+  private readonly stateCell: Int32Array;
+  private readonly stateTransformIds: string[];
+  private readonly operationIndex: Map<Operation, number>;
   private readonly expectsTimers: boolean;
 
   private constructor(readonly descriptor: fnApi.ProcessBundleDescriptor) {
@@ -43,6 +47,9 @@ export class BundleProcessor {
     this.operations = graph.operations;
     this.counters = graph.counters;
     this.counts = graph.counts;
+    this.stateCell = new Int32Array(graph.executionState);
+    this.stateTransformIds = graph.stateTransformIds;
+    this.operationIndex = graph.operationIndex;
     for (const op of this.operations) {
       if (isDataInput(op)) this.dataInputs.set(op.transformId, op);
       if (isTimerInput(op)) this.timerInputs.set(op.transformId, op);
@@ -72,16 +79,23 @@ export class BundleProcessor {
     new Float64Array(this.counts).fill(0);
     try {
       for (let i = this.operations.length - 1; i >= 0; i--) {
-        const pending = this.operations[i].startBundle?.();
+        const op = this.operations[i];
+        if (!op.startBundle) continue;
+        this.enter(op, "start");
+        const pending = op.startBundle();
         if (pending) await pending;
       }
       await this.consumeInbound(services.instructionId, inbound);
       for (const op of this.operations) {
-        const pending = op.finishBundle?.();
+        if (!op.finishBundle) continue;
+        this.enter(op, "finish");
+        const pending = op.finishBundle();
         if (pending) await pending;
       }
+      this.stateCell[0] = 0;
       this.state = "IDLE";
     } catch (err) {
+      this.stateCell[0] = 0;
       this.state = "FAILED";
       throw err;
     } finally {
@@ -92,6 +106,8 @@ export class BundleProcessor {
   /** The shared-memory layout progress answers read (from any thread). */
   progressLayout(): ProgressLayout {
     return {
+      executionState: this.stateCell.buffer as SharedArrayBuffer,
+      stateTransformIds: this.stateTransformIds,
       pcollectionIds: this.counters.map((c) => c.pcollectionId),
       counts: this.counts,
       sources: [...this.dataInputs].map(([id, op]) => [id, op.splitGate.buffer]),
@@ -109,6 +125,11 @@ export class BundleProcessor {
     for (const op of this.operations) await op.teardown?.();
   }
 
+  /** Records which operation and phase runs (read by the execution-time sampler). */
+  private enter(op: Operation, phase: Phase): void {
+    this.stateCell[0] = stateCode(this.operationIndex.get(op) as number, phase);
+  }
+
   private currentBundle(): BundleServices {
     if (!this.services) throw new IllegalStateError("no bundle is being processed");
     return this.services;
@@ -124,6 +145,7 @@ export class BundleProcessor {
       }
     }
     while (openData.size > 0 || openTimers.size > 0) {
+      this.stateCell[0] = 0; // waiting for input is not execution time
       const item = await inbound.next();
       if (!item) {
         throw new ProtocolError(
@@ -138,6 +160,7 @@ export class BundleProcessor {
           );
         }
         if (item.bytes.length > 0) {
+          this.enter(op, "process");
           const pending = op.consume(item.bytes);
           if (pending) await pending;
         }
@@ -153,6 +176,7 @@ export class BundleProcessor {
           );
         }
         if (item.bytes.length > 0) {
+          this.enter(op, "process");
           const pending = op.consumeTimers(item.timerFamilyId, item.bytes);
           if (pending) await pending;
         }

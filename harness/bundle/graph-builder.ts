@@ -8,6 +8,7 @@
 import { coderFromProto, type Coder } from "../../coders/index.js";
 import type { BundleServices } from "../../operations/bundle-services.js";
 import { CountingReceiver } from "../../operations/counting-receiver.js";
+import { TrackedReceiver, stateCode } from "../../operations/execution-state.js";
 import { receiverOf, type Operation, type Receiver } from "../../operations/operation.js";
 import { operationFactory, type OperationContext } from "../../operations/registry.js";
 import type { fnApi } from "../../proto/index.js";
@@ -20,6 +21,12 @@ export interface OperationGraph {
   counters: CountingReceiver[];
   /** The counters' shared cells (index = position in `counters`). */
   counts: SharedArrayBuffer;
+  /** The execution-state cell (see operations/execution-state.ts). */
+  executionState: SharedArrayBuffer;
+  /** Transform ids by operation index of the execution-state codes. */
+  stateTransformIds: string[];
+  /** The operation index of each operation (for start/finish state codes). */
+  operationIndex: Map<Operation, number>;
 }
 
 export function buildGraph(
@@ -39,6 +46,9 @@ export function buildGraph(
   const building = new Set<string>();
   const postOrder: Operation[] = [];
   const counters = new Map<string, CountingReceiver>();
+  const operationIndex = new Map<Operation, number>();
+  const executionState = new SharedArrayBuffer(4);
+  const stateCell = new Int32Array(executionState);
   const counts = new SharedArrayBuffer(Math.max(1, descriptor.pcollections.size) * 8);
   const cells = new Float64Array(counts);
   const coders = new Map<string, Coder<unknown>>();
@@ -55,7 +65,14 @@ export function buildGraph(
   const receiverForPCollection = (pcollectionId: string): Receiver => {
     let counter = counters.get(pcollectionId);
     if (!counter) {
-      const receivers = (consumers.get(pcollectionId) ?? []).map(build);
+      const receivers = (consumers.get(pcollectionId) ?? []).map((id) => {
+        const op = build(id);
+        return new TrackedReceiver(
+          op,
+          stateCell,
+          stateCode(operationIndex.get(op) as number, "process"),
+        );
+      });
       if (counters.size >= cells.length) {
         throw new ProtocolError(
           `transform outputs name PCollection ${JSON.stringify(pcollectionId)}, which descriptor ${descriptor.id} does not declare`,
@@ -128,10 +145,19 @@ export function buildGraph(
     }
     building.delete(transformId);
     built.set(transformId, operation);
+    operationIndex.set(operation, postOrder.length);
     postOrder.push(operation);
     return operation;
   }
 
   for (const transformId of [...descriptor.transforms.keys()].sort()) build(transformId);
-  return { operations: postOrder.reverse(), counters: [...counters.values()], counts };
+  const stateTransformIds = postOrder.map((op) => op.transformId);
+  return {
+    operations: postOrder.reverse(),
+    counters: [...counters.values()],
+    counts,
+    executionState,
+    stateTransformIds,
+    operationIndex,
+  };
 }

@@ -13,9 +13,11 @@ import { mergeInbound } from "../data/merge-inbound.js";
 import { runWithLogger } from "../logging/console-capture.js";
 import { BundleError } from "../errors.js";
 import {
+  executionTimeInfos,
   operationsMonitoringInfos,
   progressMonitoringInfos,
 } from "../monitoring/bundle-metrics.js";
+import { executionSampler } from "../monitoring/execution-sampler.js";
 import type { StateCache } from "../state/state-cache.js";
 import type { BundleProcessor } from "./bundle-processor.js";
 import { endpointsOf } from "./descriptor-endpoints.js";
@@ -98,6 +100,7 @@ export class InlineExecutor implements BundleExecutor {
       this.deps.flushPolicy,
     );
     const progress = new ProgressView(processor.progressLayout());
+    executionSampler.track(progress);
     this.active.set(instructionId, {
       processor,
       progress,
@@ -109,6 +112,7 @@ export class InlineExecutor implements BundleExecutor {
       const outcome = {
         monitoringInfos: [
           ...progressMonitoringInfos(progress),
+          ...executionTimeInfos(progress, executionSampler.periodMs),
           ...operationsMonitoringInfos(processor.allOperations),
         ],
         finalizations: services.finalizations,
@@ -125,6 +129,7 @@ export class InlineExecutor implements BundleExecutor {
           });
     } finally {
       this.active.delete(instructionId);
+      executionSampler.untrack(progress);
       for (const url of endpoints.inboundUrls) channels.dataChannel(url).release(instructionId);
     }
   }
@@ -139,7 +144,11 @@ export class InlineExecutor implements BundleExecutor {
 
   progress(instructionId: string): metricsApi.MonitoringInfo[] | undefined {
     const bundle = this.active.get(instructionId);
-    return bundle ? progressMonitoringInfos(bundle.progress) : undefined;
+    if (!bundle) return undefined;
+    return [
+      ...progressMonitoringInfos(bundle.progress),
+      ...executionTimeInfos(bundle.progress, executionSampler.periodMs),
+    ];
   }
 
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {

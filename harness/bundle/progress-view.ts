@@ -6,6 +6,9 @@
 import { SplitGate } from "../../operations/split-gate.js";
 
 export interface ProgressLayout {
+  /** The execution-state cell and the transform ids its codes refer to. */
+  executionState: SharedArrayBuffer;
+  stateTransformIds: string[];
   pcollectionIds: string[];
   counts: SharedArrayBuffer;
   /** Split gate buffers by data source transform id. */
@@ -15,9 +18,13 @@ export interface ProgressLayout {
 export class ProgressView {
   readonly counts: Float64Array;
   readonly sources: Map<string, SplitGate>;
+  readonly executionState: Int32Array;
+  /** Samples per execution-state code (filled by the ExecutionSampler). */
+  readonly samples = new Map<number, number>();
 
   constructor(readonly layout: ProgressLayout) {
     this.counts = new Float64Array(layout.counts);
+    this.executionState = new Int32Array(layout.executionState);
     this.sources = new Map(layout.sources.map(([id, buffer]) => [id, new SplitGate(buffer)]));
   }
 }

@@ -3,6 +3,7 @@
  * progress view (element counts per PCollection, data source read indexes);
  * the final response adds the user metrics of every operation.
  */
+import { PHASES, decodeStateCode, type Phase } from "../../operations/execution-state.js";
 import type { MetricsContainer } from "../../operations/metrics/metrics-container.js";
 import type { Operation } from "../../operations/operation.js";
 import type { metricsApi } from "../../proto/index.js";
@@ -40,6 +41,48 @@ export function progressMonitoringInfos(view: ProgressView): metricsApi.Monitori
         int64Payload(gate.claimed - 1),
       ),
     );
+  }
+  return infos;
+}
+
+const PHASE_URNS = {
+  start: URNS.startBundleMsecs,
+  process: URNS.processBundleMsecs,
+  finish: URNS.finishBundleMsecs,
+} as const;
+
+/**
+ * Estimated execution times from the sampler: start/process/finish msecs per
+ * transform that was seen running, and the total per transform.
+ */
+export function executionTimeInfos(
+  view: ProgressView,
+  periodMs: number,
+): metricsApi.MonitoringInfo[] {
+  const perTransform = new Map<string, Record<Phase, number>>();
+  for (const [code, samples] of view.samples) {
+    const { operationIndex, phase } = decodeStateCode(code);
+    const transformId = view.layout.stateTransformIds[operationIndex];
+    if (transformId === undefined) continue;
+    let phases = perTransform.get(transformId);
+    if (!phases) perTransform.set(transformId, (phases = { start: 0, process: 0, finish: 0 }));
+    phases[phase] += samples * periodMs;
+  }
+  const infos: metricsApi.MonitoringInfo[] = [];
+  for (const [transformId, phases] of perTransform) {
+    const labels = { [LABELS.transform]: transformId };
+    for (const phase of PHASES) {
+      infos.push(
+        monitoringInfo(
+          PHASE_URNS[phase],
+          TYPES.sumInt64,
+          labels,
+          int64Payload(Math.round(phases[phase])),
+        ),
+      );
+    }
+    const total = Math.round(phases.start + phases.process + phases.finish);
+    infos.push(monitoringInfo(URNS.totalMsecs, TYPES.sumInt64, labels, int64Payload(total)));
   }
   return infos;
 }

@@ -19,7 +19,8 @@ import type { ChannelPool } from "../data/channel-pool.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
 import { mergeInbound } from "../data/merge-inbound.js";
 import { BundleError, ProtocolError, describeError } from "../errors.js";
-import { progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
+import { executionTimeInfos, progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
+import { executionSampler } from "../monitoring/execution-sampler.js";
 import { BundleState } from "../state/bundle-state.js";
 import type { StateCache } from "../state/state-cache.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
@@ -159,9 +160,12 @@ export class PoolExecutor implements BundleExecutor {
       await bridge.settled();
       await state?.flush();
       return {
-        monitoringInfos: result.monitoringInfos.map((bytes) =>
-          metricsApi.MonitoringInfo.deserializeBinary(bytes),
-        ),
+        monitoringInfos: [
+          ...result.monitoringInfos.map((bytes) =>
+            metricsApi.MonitoringInfo.deserializeBinary(bytes),
+          ),
+          ...(entry.progress ? executionTimeInfos(entry.progress, executionSampler.periodMs) : []),
+        ],
         finalizations: result.requiresFinalization ? [() => this.finalize(instructionId)] : [],
       };
     } catch (err) {
@@ -181,7 +185,12 @@ export class PoolExecutor implements BundleExecutor {
   progress(instructionId: string): metricsApi.MonitoringInfo[] | undefined {
     const entry = this.active.get(instructionId);
     if (!entry) return undefined;
-    return entry.progress ? progressMonitoringInfos(entry.progress) : [];
+    return entry.progress
+      ? [
+          ...progressMonitoringInfos(entry.progress),
+          ...executionTimeInfos(entry.progress, executionSampler.periodMs),
+        ]
+      : [];
   }
 
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {
@@ -249,6 +258,7 @@ class ThreadBridge {
   }
 
   close(): void {
+    if (this.entry.progress) executionSampler.untrack(this.entry.progress);
     this.inboundDone = true;
     this.port.close();
   }
@@ -257,6 +267,7 @@ class ThreadBridge {
     switch (message.type) {
       case "ready":
         this.entry.progress = new ProgressView(message.layout);
+        executionSampler.track(this.entry.progress);
         break;
       case "pull":
         this.credit += message.bytes;
