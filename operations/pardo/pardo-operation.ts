@@ -238,8 +238,32 @@ export class ParDoOperation implements Operation, ParDoHost {
 
   private processInWindow(element: WindowedValue<unknown>): MaybePromise {
     this.ctx.current = element;
-    const dofn = this.dofn as DoFn;
-    return this.handleResult("process", () => dofn.process(element.value, this.ctx), element);
+    let result: ProcessResult | Promise<ProcessResult>;
+    try {
+      result = (this.dofn as DoFn).process(element.value, this.ctx);
+    } catch (err) {
+      throw new UserCodeError(this.transformId, "process", err);
+    }
+    // Fast path: a synchronous DoFn returning an array (what map/flatMap produce).
+    if (Array.isArray(result) && this.emitter.drain() === undefined) {
+      return this.emitArray(result, 0, element);
+    }
+    return this.settleResult("process", result, element);
+  }
+
+  /** Emits array outputs in the element's window; continues asynchronously only if a receiver awaited. */
+  private emitArray(
+    values: readonly unknown[],
+    from: number,
+    element: WindowedValue<unknown>,
+  ): MaybePromise {
+    const main = this.main;
+    const { timestamp, windows, pane } = element;
+    for (let i = from; i < values.length; i++) {
+      const pending = main.process({ value: values[i], timestamp, windows, pane });
+      if (pending) return pending.then(() => this.emitArray(values, i + 1, element));
+    }
+    return this.emitter.drain();
   }
 
   /** Calls user code, then emits what it returned (array, iterable, async iterable, promise of those). */
@@ -254,6 +278,15 @@ export class ParDoOperation implements Operation, ParDoHost {
     } catch (err) {
       throw new UserCodeError(this.transformId, method, err);
     }
+    return this.settleResult(method, result, element);
+  }
+
+  /** Emits what user code returned: undefined, an iterable, an async iterable, or a promise of those. */
+  private settleResult(
+    method: string,
+    result: ProcessResult | Promise<ProcessResult>,
+    element: WindowedValue<unknown>,
+  ): MaybePromise {
     if (result === undefined || result === null) return this.emitter.drain();
     if (typeof (result as Promise<unknown>).then === "function") {
       return (result as Promise<ProcessResult>).then(
