@@ -39,6 +39,8 @@ export interface HarnessOptions {
   prometheusUserCounters?: boolean;
   /** Turn `console.*` into structured log records (worker and instruction ids); `firefly boot` turns it on. @default false */
   captureConsole?: boolean;
+  /** Largest single element a data source accepts, in bytes. @default 536870912 */
+  maxElementBytes?: number;
   /** gRPC message size limit. @default 2147483647 */
   maxMessageBytes?: number;
   /** The logger (pino); a child with `worker_id` is made from it. */
@@ -60,6 +62,7 @@ export interface HarnessConfig {
   metricsHost: string;
   prometheusUserCounters: boolean;
   captureConsole: boolean;
+  maxElementBytes: number;
   grpc: GrpcSettings;
   logger: Logger;
 }
@@ -125,6 +128,7 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     metricsHost: options.metricsHost ?? "127.0.0.1",
     prometheusUserCounters: options.prometheusUserCounters ?? false,
     captureConsole: options.captureConsole ?? false,
+    maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
     grpc: {
       ...DEFAULT_GRPC_SETTINGS,
       maxMessageBytes: positiveInteger(

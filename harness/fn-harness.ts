@@ -55,7 +55,9 @@ export class FnHarness {
       this.config.threads === 0
         ? new InlineExecutor({
             channels: this.channels,
-            processors: new ProcessorCache(logger),
+            processors: new ProcessorCache(logger, {
+              maxElementBytes: this.config.maxElementBytes,
+            }),
             stateCache,
             flushPolicy: this.config.flushPolicy,
             logger,
@@ -66,6 +68,8 @@ export class FnHarness {
             stateCache,
             logger,
             logLevel: this.config.logLevel,
+            maxElementBytes: this.config.maxElementBytes,
+            flushPolicy: this.config.flushPolicy,
           });
     this.services = {
       workerId,

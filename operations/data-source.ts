@@ -32,6 +32,7 @@ export class DataSourceOperation implements DataInputOperation {
     private readonly coderId: string,
     private readonly receiver: Receiver,
     private readonly bundle: () => BundleServices,
+    private readonly maxElementBytes: number,
   ) {}
 
   /** A data source has no producer: elements come through `consume`. */
@@ -44,6 +45,7 @@ export class DataSourceOperation implements DataInputOperation {
     const bundle = this.bundle;
     this.decoder = new StreamDecoder(this.coder, {
       stateReader: runnerStateReader(() => bundle().state),
+      maxElementBytes: this.maxElementBytes,
     });
   }
 
@@ -101,6 +103,7 @@ registerOperation(DATA_SOURCE_URN, (ctx: OperationContext) => {
     port.coder_id,
     ctx.output(output),
     ctx.bundle,
+    ctx.limits.maxElementBytes,
   );
 });
 

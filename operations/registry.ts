@@ -21,9 +21,18 @@ export interface OperationContext {
   coder(coderId: string): Coder<unknown>;
   /** The coder of a PCollection of the descriptor. */
   pcollectionCoder(pcollectionId: string): Coder<unknown>;
+  /** Limits the worker was configured with. */
+  readonly limits: OperationLimits;
   /** The services of the bundle being processed (valid from startBundle to finishBundle). */
   bundle(): BundleServices;
 }
+
+export interface OperationLimits {
+  /** Largest single element a data source accepts, in bytes (a clear error past it). */
+  maxElementBytes: number;
+}
+
+export const DEFAULT_LIMITS: OperationLimits = { maxElementBytes: 512 * 1024 * 1024 };
 
 export type OperationFactory = (ctx: OperationContext) => Operation;
 

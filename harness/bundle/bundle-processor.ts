@@ -17,6 +17,7 @@ import {
 } from "../../operations/data-input.js";
 import { stateCode, type Phase } from "../../operations/execution-state.js";
 import type { Operation } from "../../operations/operation.js";
+import { DEFAULT_LIMITS, type OperationLimits } from "../../operations/registry.js";
 import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
 import { IllegalStateError, ProtocolError } from "../errors.js";
@@ -42,8 +43,11 @@ export class BundleProcessor {
   private readonly operationIndex: Map<Operation, number>;
   private readonly expectsTimers: boolean;
 
-  private constructor(readonly descriptor: fnApi.ProcessBundleDescriptor) {
-    const graph = buildGraph(descriptor, () => this.currentBundle());
+  private constructor(
+    readonly descriptor: fnApi.ProcessBundleDescriptor,
+    limits: OperationLimits,
+  ) {
+    const graph = buildGraph(descriptor, () => this.currentBundle(), limits);
     this.operations = graph.operations;
     this.counters = graph.counters;
     this.counts = graph.counts;
@@ -58,8 +62,11 @@ export class BundleProcessor {
   }
 
   /** Builds the graph and runs every operation's `setup`. */
-  static async create(descriptor: fnApi.ProcessBundleDescriptor): Promise<BundleProcessor> {
-    const processor = new BundleProcessor(descriptor);
+  static async create(
+    descriptor: fnApi.ProcessBundleDescriptor,
+    limits: OperationLimits = DEFAULT_LIMITS,
+  ): Promise<BundleProcessor> {
+    const processor = new BundleProcessor(descriptor, limits);
     for (const op of processor.operations) {
       const pending = op.setup?.();
       if (pending) await pending;

@@ -10,7 +10,12 @@ import type { BundleServices } from "../../operations/bundle-services.js";
 import { CountingReceiver } from "../../operations/counting-receiver.js";
 import { TrackedReceiver, stateCode } from "../../operations/execution-state.js";
 import { receiverOf, type Operation, type Receiver } from "../../operations/operation.js";
-import { operationFactory, type OperationContext } from "../../operations/registry.js";
+import {
+  DEFAULT_LIMITS,
+  operationFactory,
+  type OperationContext,
+  type OperationLimits,
+} from "../../operations/registry.js";
 import type { fnApi } from "../../proto/index.js";
 import { ProtocolError } from "../errors.js";
 
@@ -32,6 +37,7 @@ export interface OperationGraph {
 export function buildGraph(
   descriptor: fnApi.ProcessBundleDescriptor,
   currentBundle: () => BundleServices,
+  limits: OperationLimits = DEFAULT_LIMITS,
 ): OperationGraph {
   const consumers = new Map<string, string[]>();
   for (const [transformId, transform] of descriptor.transforms) {
@@ -131,6 +137,7 @@ export function buildGraph(
         return coder(pcollection.coder_id);
       },
       bundle: currentBundle,
+      limits,
     };
     let operation: Operation;
     try {

@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { fnApi } from "../../proto/index.js";
+import { DEFAULT_LIMITS, type OperationLimits } from "../../operations/registry.js";
 import { BundleProcessor } from "./bundle-processor.js";
 
 export class ProcessorCache {
@@ -11,6 +12,7 @@ export class ProcessorCache {
 
   constructor(
     private readonly logger: Logger,
+    private readonly limits: OperationLimits = DEFAULT_LIMITS,
     private readonly maxIdlePerDescriptor = 16,
   ) {}
 
@@ -18,7 +20,7 @@ export class ProcessorCache {
     const idle = this.idle.get(descriptor.id);
     const reused = idle?.pop();
     if (reused) return reused;
-    return BundleProcessor.create(descriptor);
+    return BundleProcessor.create(descriptor, this.limits);
   }
 
   release(processor: BundleProcessor): void {

@@ -12,7 +12,6 @@ import type { FinalizationCallback } from "../../operations/bundle-services.js";
 import { fnApi } from "../../proto/index.js";
 import { BundleProcessor } from "../bundle/bundle-processor.js";
 import { ProgressView } from "../bundle/progress-view.js";
-import { DEFAULT_FLUSH_POLICY } from "../data/element-sink.js";
 import { describeError } from "../errors.js";
 import {
   operationsMonitoringInfos,
@@ -79,16 +78,13 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
       pino.destination({ dest: 2, sync: true }),
     ),
   );
-  const services = new PortBundleServices(
-    task.instructionId,
-    task.port,
-    logger,
-    DEFAULT_FLUSH_POLICY,
-  );
+  const services = new PortBundleServices(task.instructionId, task.port, logger, task.flushPolicy);
   let processor: BundleProcessor | undefined;
   try {
     const descriptor = descriptorOf(task);
-    processor = idle.get(task.descriptorId)?.pop() ?? (await BundleProcessor.create(descriptor));
+    processor =
+      idle.get(task.descriptorId)?.pop() ??
+      (await BundleProcessor.create(descriptor, { maxElementBytes: task.maxElementBytes }));
     const layout = processor.progressLayout();
     task.port.postMessage({ type: "ready", layout });
     const running = processor;

@@ -16,6 +16,7 @@ import type { ActiveBundleInfo, BundleExecutor, BundleOutcome } from "../bundle/
 import { endpointsOf } from "../bundle/descriptor-endpoints.js";
 import { ProgressView } from "../bundle/progress-view.js";
 import type { ChannelPool } from "../data/channel-pool.js";
+import type { FlushPolicy } from "../data/element-sink.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
 import { mergeInbound } from "../data/merge-inbound.js";
 import { BundleError, ProtocolError, describeError } from "../errors.js";
@@ -38,6 +39,8 @@ export interface PoolExecutorOptions {
   stateCache: StateCache;
   logger: Logger;
   logLevel: string;
+  maxElementBytes: number;
+  flushPolicy: FlushPolicy;
   /** Heap limit of each thread in MB (a runaway bundle kills only its thread). @default 4096 */
   maxThreadHeapMb?: number;
 }
@@ -151,6 +154,8 @@ export class PoolExecutor implements BundleExecutor {
       descriptor: this.serialized(descriptor),
       port: port2,
       logLevel: this.options.logLevel,
+      maxElementBytes: this.options.maxElementBytes,
+      flushPolicy: this.options.flushPolicy,
     };
     try {
       const result = (await this.pool.run(task, {

@@ -21,6 +21,8 @@ export interface BundleTask {
   descriptor: Uint8Array;
   port: MessagePort;
   logLevel: string;
+  maxElementBytes: number;
+  flushPolicy: { flushBytes: number; flushMs: number };
 }
 
 /** A finalize task: runs the callbacks a bundle registered (routed by BroadcastChannel). */
