@@ -6,10 +6,11 @@
  * `CoderError` naming the coder that read them. Lengths read from the input
  * are checked against the remaining input before anything is allocated.
  */
+import { allocBytes } from "./alloc.js";
+import { MAX_ASCII_FAST, shortAscii } from "./ascii.js";
 import { ByteUnderflow, decodeError, type CoderIdentity } from "./errors.js";
 import type { StateBackedIterableReader } from "./state-reader.js";
 
-const TWO_32 = 4294967296;
 const EMPTY = Buffer.alloc(0);
 
 type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
@@ -24,6 +25,10 @@ const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
+
+/** Scratch for timestamps (see `readTimestamp`). */
+const ts8 = new Uint8Array(8);
+const ts8View = new DataView(ts8.buffer);
 
 const READER: CoderIdentity = { urn: "(byte reader)" };
 
@@ -67,8 +72,12 @@ export class ByteReader {
   /** Resume states of partially decoded containers, by offset from `start` (streaming only). */
   resume: Map<number, ResumeState> | undefined;
 
+  /** The array `buf` views (to skip re-wrapping it on `reset`). */
+  private source: Uint8Array;
+
   /** Reads `bytes[offset, end)`. */
   constructor(bytes: Uint8Array = EMPTY, options?: DecodeOptions, offset = 0, end = bytes.length) {
+    this.source = bytes;
     this.buf = asBuffer(bytes);
     this.pos = offset;
     this.start = offset;
@@ -80,7 +89,10 @@ export class ByteReader {
 
   /** Points the reader at other bytes (the options stay). */
   reset(bytes: Uint8Array, offset = 0, end = bytes.length): void {
-    this.buf = asBuffer(bytes);
+    if (bytes !== this.source) {
+      this.source = bytes;
+      this.buf = asBuffer(bytes);
+    }
     this.pos = offset;
     this.start = offset;
     this.end = end;
@@ -114,22 +126,46 @@ export class ByteReader {
    */
   readVarInt(coder: CoderIdentity = READER): number | bigint {
     const b = this.buf;
-    let p = this.pos;
-    const end = this.end;
-    if (p < end) {
-      const b0 = b[p]!;
-      if (b0 < 0x80) {
+    const p = this.pos;
+    if (p + 5 <= this.end) {
+      // Up to five bytes without bounds checks: every value below 2^35.
+      let x = b[p]!;
+      if (x < 0x80) {
         this.pos = p + 1;
-        return b0;
+        return x;
       }
-      if (p + 1 < end) {
-        const b1 = b[p + 1]!;
-        if (b1 < 0x80) {
-          this.pos = p + 2;
-          return (b0 & 0x7f) | (b1 << 7);
-        }
+      let r = x & 0x7f;
+      x = b[p + 1]!;
+      r |= (x & 0x7f) << 7;
+      if (x < 0x80) {
+        this.pos = p + 2;
+        return r;
+      }
+      x = b[p + 2]!;
+      r |= (x & 0x7f) << 14;
+      if (x < 0x80) {
+        this.pos = p + 3;
+        return r;
+      }
+      x = b[p + 3]!;
+      r |= (x & 0x7f) << 21;
+      if (x < 0x80) {
+        this.pos = p + 4;
+        return r;
+      }
+      x = b[p + 4]!;
+      if (x < 0x80) {
+        this.pos = p + 5;
+        return r + x * 268435456;
       }
     }
+    return this.readVarIntSlow(coder);
+  }
+
+  private readVarIntSlow(coder: CoderIdentity): number | bigint {
+    const b = this.buf;
+    let p = this.pos;
+    const end = this.end;
     // General case: accumulate 28 low bits, then the high bits.
     const begin = p;
     let lo = 0;
@@ -153,7 +189,12 @@ export class ByteReader {
       byte = b[p++]!;
       count++;
       if (count === 10 && byte > 1) {
-        throw decodeError(coder, begin, "a varint that fits int64", `tenth byte 0x${byte.toString(16)}`);
+        throw decodeError(
+          coder,
+          begin,
+          "a varint that fits int64",
+          `tenth byte 0x${byte.toString(16)}`,
+        );
       }
       hi += (byte & 0x7f) * 2 ** shift;
       shift += 7;
@@ -198,12 +239,12 @@ export class ByteReader {
   readBytes(n: number): Uint8Array {
     const p = this.pos;
     if (p + n > this.end) throw new ByteUnderflow(p + n, p);
-    const out = new Uint8Array(n);
+    const out = allocBytes(n);
+    const b = this.buf;
     if (n < 32) {
-      const b = this.buf;
       for (let i = 0; i < n; i++) out[i] = b[p + i]!;
     } else {
-      out.set(this.buf.subarray(p, p + n));
+      out.set(new Uint8Array(b.buffer, b.byteOffset + p, n));
     }
     this.pos = p + n;
     return out;
@@ -214,8 +255,10 @@ export class ByteReader {
     const p = this.pos;
     if (p + n > this.end) throw new ByteUnderflow(p + n, p);
     this.pos = p + n;
-    if (n === 0) return "";
-    if (n === 1 && this.buf[p]! < 0x80) return String.fromCharCode(this.buf[p]!);
+    if (n <= MAX_ASCII_FAST) {
+      const ascii = shortAscii(this.buf, p, n);
+      if (ascii !== undefined) return ascii;
+    }
     return utf8Slice.call(this.buf, p, p + n);
   }
 
@@ -236,6 +279,13 @@ export class ByteReader {
     return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
 
+  /** Reads a big-endian 64-bit two's complement integer. */
+  readInt64BE(): bigint {
+    const hi = this.readInt32BE();
+    const lo = this.readInt32BE() >>> 0;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
   /** The last timestamp decoded, to share the bigint when elements repeat it. */
   private lastTsHi = 0;
   private lastTsLo = 0;
@@ -250,9 +300,10 @@ export class ByteReader {
     const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
     this.pos = p + 8;
     if (hi === this.lastTsHi && lo === this.lastTsLo) return this.lastTs;
-    let ts: bigint;
-    if (hi >= -0x200000 && hi < 0x200000) ts = BigInt(hi * TWO_32 + lo);
-    else ts = (BigInt(hi) << 32n) | BigInt(lo);
+    // Unflip the sign bit into a scratch copy: one native bigint read, no bigint arithmetic.
+    ts8[0] = b[p]! ^ 0x80;
+    for (let i = 1; i < 8; i++) ts8[i] = b[p + i]!;
+    const ts = ts8View.getBigInt64(0);
     this.lastTsHi = hi;
     this.lastTsLo = lo;
     this.lastTs = ts;
@@ -294,5 +345,7 @@ export class ByteReader {
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -7,6 +7,8 @@
  * of elements and send the result as one chunk.
  */
 
+import { allocBytes } from "./alloc.js";
+
 const TWO_32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -40,6 +42,8 @@ export class ByteWriter {
   buf: Buffer;
   /** The write position, i.e. the number of bytes written. */
   pos = 0;
+  /** A view of `buf` for 64-bit writes. */
+  private view64: DataView;
   private readonly initialCapacity: number;
 
   /** @param initialCapacity bytes allocated up front. @default 4096 */
@@ -49,6 +53,7 @@ export class ByteWriter {
     }
     this.initialCapacity = initialCapacity;
     this.buf = Buffer.allocUnsafeSlow(initialCapacity);
+    this.view64 = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   /** Bytes written since the last `reset()`/`finish()`. */
@@ -70,14 +75,21 @@ export class ByteWriter {
     let next = this.initialCapacity;
     while (next < this.pos && next < this.buf.length) next *= 2;
     this.buf = Buffer.allocUnsafeSlow(next);
+    this.view64 = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.pos = 0;
     return out;
   }
 
   /** A copy of the written bytes (a plain `Uint8Array`); the writer is unchanged. */
   toBytes(): Uint8Array {
-    const out = new Uint8Array(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
+    const n = this.pos;
+    const out = allocBytes(n);
+    if (n < 32) {
+      const b = this.buf;
+      for (let i = 0; i < n; i++) out[i] = b[i]!;
+    } else {
+      out.set(this.buf.subarray(0, n));
+    }
     return out;
   }
 
@@ -97,6 +109,7 @@ export class ByteWriter {
     const next = Buffer.allocUnsafeSlow(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view64 = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   /** Writes one byte (0..255). */
@@ -112,7 +125,7 @@ export class ByteWriter {
    */
   writeVarInt(v: number | bigint): void {
     if (typeof v === "number") {
-      if ((v >>> 0) === v) {
+      if (v >>> 0 === v) {
         this.writeUVarInt32(v);
         return;
       }
@@ -177,25 +190,34 @@ export class ByteWriter {
     this.pos = p + 4;
   }
 
+  /** Writes a big-endian 64-bit two's complement integer (a safe integer or an int64 bigint). */
+  writeInt64BE(v: bigint | number): void {
+    const big = typeof v === "bigint" ? v : Number.isSafeInteger(v) ? BigInt(v) : undefined;
+    if (big === undefined || big < INT64_MIN || big > INT64_MAX)
+      throw new RangeError(`int64 out of range: ${v}`);
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    this.view64.setBigInt64(this.pos, big);
+    this.pos += 8;
+  }
+
   /**
    * Writes a timestamp (int64 millis) as Beam's `InstantCoder` does: big-endian
    * with the sign bit flipped, so byte order matches time order.
    */
   writeTimestamp(millis: bigint | number): void {
-    let hi: number;
-    let lo: number;
-    const n = typeof millis === "number" ? millis : Number(millis);
-    if (n >= -9007199254740991 && n <= 9007199254740991) {
-      if (!Number.isInteger(n)) throw new RangeError(`timestamp must be an integer, got ${n}`);
-      hi = Math.floor(n / TWO_32);
-      lo = n - hi * TWO_32;
-    } else {
-      if (typeof millis === "number") throw new RangeError(`timestamp must be a safe integer or bigint, got ${n}`);
-      if (millis < INT64_MIN || millis > INT64_MAX) throw new RangeError(`timestamp out of int64 range: ${millis}`);
-      const u = BigInt.asUintN(64, millis);
-      hi = Number(u >> 32n);
-      lo = Number(u & 0xffffffffn);
+    if (typeof millis === "bigint") {
+      if (millis < INT64_MIN || millis > INT64_MAX)
+        throw new RangeError(`timestamp out of int64 range: ${millis}`);
+      if (this.pos + 8 > this.buf.length) this.grow(8);
+      this.view64.setBigInt64(this.pos, millis);
+      this.buf[this.pos] ^= 0x80;
+      this.pos += 8;
+      return;
     }
+    if (!Number.isSafeInteger(millis))
+      throw new RangeError(`timestamp must be a safe integer or bigint, got ${millis}`);
+    const hi = Math.floor(millis / TWO_32);
+    const lo = millis - hi * TWO_32;
     this.writeInt32BE((hi ^ 0x80000000) >>> 0);
     this.writeInt32BE(lo);
   }
@@ -272,7 +294,8 @@ export class ByteWriter {
       if (this.pos + 1 + len * 3 > this.buf.length) this.grow(1 + len * 3);
       const start = this.pos;
       this.pos = start + 1;
-      this.buf[start] = this.writeUtf8(s);
+      const n = this.writeUtf8(s);
+      this.buf[start] = n;
       return;
     }
     const n = Buffer.byteLength(s, "utf8");

@@ -91,7 +91,9 @@ export abstract class BaseCoder<T> implements Coder<T> {
 
   /** `urn` or `urn (coder "id")`, for messages. */
   toString(): string {
-    return this.coderId === undefined ? this.urn : `${this.urn} (coder ${JSON.stringify(this.coderId)})`;
+    return this.coderId === undefined
+      ? this.urn
+      : `${this.urn} (coder ${JSON.stringify(this.coderId)})`;
   }
 }
 

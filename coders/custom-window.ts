@@ -29,9 +29,11 @@ export class CustomWindowCoder<W> extends BaseCoder<CustomWindow<W>> {
   }
 
   encodeTo(value: CustomWindow<W>, writer: ByteWriter): void {
-    if (typeof value !== "object" || value === null) throw encodeError(this, "a {maxTimestamp, window} object", value);
+    if (typeof value !== "object" || value === null)
+      throw encodeError(this, "a {maxTimestamp, window} object", value);
     const ts = value.maxTimestamp;
-    if (typeof ts !== "bigint" && typeof ts !== "number") throw encodeError(this, "a bigint maxTimestamp", ts);
+    if (typeof ts !== "bigint" && typeof ts !== "number")
+      throw encodeError(this, "a bigint maxTimestamp", ts);
     writer.writeTimestamp(ts);
     const window = "window" in value ? value.window : (value as unknown as W);
     this.windowCoder.encodeTo(window, writer, "nested");
@@ -46,6 +48,7 @@ export class CustomWindowCoder<W> extends BaseCoder<CustomWindow<W>> {
 
 registerCoder(CUSTOM_WINDOW_URN, ({ components, coderId }) => {
   const [w] = components;
-  if (components.length !== 1 || !w) throw new TypeError(`custom_window needs 1 component, got ${components.length}`);
+  if (components.length !== 1 || !w)
+    throw new TypeError(`custom_window needs 1 component, got ${components.length}`);
   return new CustomWindowCoder(w, coderId);
 });

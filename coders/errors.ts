@@ -112,7 +112,12 @@ export class CoderError extends Error {
 
   /** A plain object that survives structured clone. */
   toJSON(): CoderErrorJson {
-    return { name: "CoderError", message: this.message, stack: this.stack, ...this.details() } as CoderErrorJson;
+    return {
+      name: "CoderError",
+      message: this.message,
+      stack: this.stack,
+      ...this.details(),
+    } as CoderErrorJson;
   }
 
   /** Rebuilds a `CoderError` from {@link CoderError.toJSON}'s output. */
@@ -131,7 +136,9 @@ export function isCoderError(err: unknown): boolean {
   if (err instanceof CoderError) return true;
   if (typeof err !== "object" || err === null) return false;
   const e = err as { name?: unknown; stack?: unknown };
-  return e.name === "CoderError" || (typeof e.stack === "string" && e.stack.startsWith("CoderError:"));
+  return (
+    e.name === "CoderError" || (typeof e.stack === "string" && e.stack.startsWith("CoderError:"))
+  );
 }
 
 /**

@@ -27,8 +27,16 @@ export {
   type ComponentsLike,
   type ProtoCoderLike,
 } from "./registry.js";
-export { DEFAULT_MAX_ELEMENT_BYTES, StreamDecoder, type StreamDecoderOptions } from "./stream-decoder.js";
-export { StateBackedIterable, type StateBackedIterableReader, type StatePage } from "./state-reader.js";
+export {
+  DEFAULT_MAX_ELEMENT_BYTES,
+  StreamDecoder,
+  type StreamDecoderOptions,
+} from "./stream-decoder.js";
+export {
+  StateBackedIterable,
+  type StateBackedIterableReader,
+  type StatePage,
+} from "./state-reader.js";
 export * from "./values.js";
 
 export { BOOL_URN, BoolCoder } from "./bool.js";
@@ -49,9 +57,19 @@ export {
 } from "./logical-types.js";
 export { NULLABLE_URN, NullableCoder } from "./nullable.js";
 export { OpaqueCoder } from "./opaque.js";
-export { PARAM_WINDOWED_VALUE_URN, ParamWindowedValueCoder, type WindowedValueParams } from "./param-windowed-value.js";
+export {
+  PARAM_WINDOWED_VALUE_URN,
+  ParamWindowedValueCoder,
+  type WindowedValueParams,
+} from "./param-windowed-value.js";
 export { ROW_URN, RowCoder, type Row } from "./row.js";
-export { parseSchemaProto, type AtomicTypeName, type RowField, type RowFieldType, type RowSchema } from "./row-schema.js";
+export {
+  parseSchemaProto,
+  type AtomicTypeName,
+  type RowField,
+  type RowFieldType,
+  type RowSchema,
+} from "./row-schema.js";
 export { SHARDED_KEY_URN, ShardedKeyCoder } from "./sharded-key.js";
 export { STATE_BACKED_ITERABLE_URN } from "./state-backed-iterable.js";
 export { STRING_UTF8_URN, StringUtf8Coder } from "./string-utf8.js";

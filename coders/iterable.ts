@@ -15,8 +15,12 @@ import { BaseCoder, type Coder } from "./coder.js";
 import { ByteUnderflow, decodeError, encodeError } from "./errors.js";
 import { registerCoder } from "./registry.js";
 import { StateBackedIterable } from "./state-reader.js";
+import { VarIntCoder } from "./varint.js";
 
 export const ITERABLE_URN = "beam:coder:iterable:v1";
+
+/** Counts up to this get a preallocated array. */
+const PREALLOCATE = 10000;
 
 /** Elements per block when encoding an iterable that is not an array. */
 const BLOCK_SIZE = 1024;
@@ -25,6 +29,7 @@ interface IterableResume<T> extends ResumeState {
   items: T[];
   remaining: number;
   blocks: boolean;
+  preallocated: boolean;
   offset: number;
 }
 
@@ -37,11 +42,14 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
   readonly urn: string;
   readonly minSize = 4;
   readonly elementCoder: Coder<T>;
+  /** Varint elements are read and written inline (the common iterable of counts and ids). */
+  private readonly varints: boolean;
 
   constructor(elementCoder: Coder<T>, coderId?: string, urn: string = ITERABLE_URN) {
     super([elementCoder], coderId);
     this.elementCoder = elementCoder;
     this.urn = urn;
+    this.varints = elementCoder instanceof VarIntCoder;
   }
 
   encodeTo(value: T[] | Iterable<T>, writer: ByteWriter): void {
@@ -49,7 +57,8 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
     if (Array.isArray(value)) {
       const n = value.length;
       writer.writeInt32BE(n);
-      for (let i = 0; i < n; i++) elem.encodeTo(value[i] as T, writer, "nested");
+      if (this.varints) writeVarints(value as unknown[], writer, elem);
+      else for (let i = 0; i < n; i++) elem.encodeTo(value[i] as T, writer, "nested");
       return;
     }
     if (
@@ -58,7 +67,11 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
       value instanceof StateBackedIterable ||
       typeof (value as Iterable<T>)[Symbol.iterator] !== "function"
     ) {
-      throw encodeError(this, "an array or a synchronous iterable (await toArray() on state-backed iterables)", value);
+      throw encodeError(
+        this,
+        "an array or a synchronous iterable (await toArray() on state-backed iterables)",
+        value,
+      );
     }
     writer.writeInt32BE(-1);
     let block: T[] = [];
@@ -81,16 +94,20 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
     let items: T[];
     let remaining: number;
     let blocks: boolean;
+    let preallocated: boolean;
     const saved = reader.resume?.get(key) as IterableResume<T> | undefined;
     if (saved !== undefined && saved.coder === this) {
       reader.resume!.delete(key);
       items = saved.items;
       remaining = saved.remaining;
       blocks = saved.blocks;
+      preallocated = saved.preallocated;
       reader.pos = reader.start + saved.offset;
     } else {
       const count = reader.readInt32BE();
-      items = [];
+      // Known counts get an array of their size (a bounded one: huge counts grow as they decode).
+      preallocated = count > 0 && count <= PREALLOCATE;
+      items = preallocated ? new Array<T>(count) : [];
       if (count >= 0) {
         remaining = count;
         blocks = false;
@@ -108,6 +125,19 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
     try {
       for (;;) {
         inElement = true;
+        // Preallocated arrays (count form only) fill from `length - remaining`; others grow.
+        if (preallocated) {
+          if (this.varints) {
+            for (let i = items.length - remaining; remaining > 0; remaining--) {
+              items[i++] = reader.readVarInt(elem) as T;
+              mark = reader.pos;
+            }
+          }
+          for (let i = items.length - remaining; remaining > 0; remaining--) {
+            items[i++] = elem.decodeFrom(reader, "nested");
+            mark = reader.pos;
+          }
+        }
         while (remaining > 0) {
           items.push(elem.decodeFrom(reader, "nested"));
           remaining--;
@@ -130,7 +160,14 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
       if (err instanceof ByteUnderflow) {
         const resume = reader.resume;
         if (resume !== undefined) {
-          const state: IterableResume<T> = { coder: this, items, remaining, blocks, offset: mark - reader.start };
+          const state: IterableResume<T> = {
+            coder: this,
+            items,
+            remaining,
+            blocks,
+            preallocated,
+            offset: mark - reader.start,
+          };
           resume.set(key, state);
         }
         // The elements still to come need at least minSize bytes each.
@@ -146,7 +183,8 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
   private checkCount(reader: ByteReader, count: number): void {
     const min = this.elementCoder.minSize;
     if (min === 0) reader.chargeZeroSize(this, count);
-    else if (count * min > reader.end - reader.pos) throw new ByteUnderflow(reader.pos + count * min, reader.pos);
+    else if (count * min > reader.end - reader.pos)
+      throw new ByteUnderflow(reader.pos + count * min, reader.pos);
   }
 
   private withToken(items: T[], reader: ByteReader): T[] {
@@ -154,15 +192,45 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
     const token = reader.readLengthPrefixed(this);
     const stateReader = reader.stateReader;
     if (stateReader === undefined) {
-      throw decodeError(this, at, "no state token (decoding a state-backed iterable needs a state reader)", "a state token");
+      throw decodeError(
+        this,
+        at,
+        "no state token (decoding a state-backed iterable needs a state reader)",
+        "a state token",
+      );
     }
     // The value model types iterables as arrays; a state-backed one is lazy.
     return new StateBackedIterable(items, token, this.elementCoder, stateReader) as unknown as T[];
   }
 }
 
+/** Writes small non-negative integers inline; anything else through the element coder. */
+function writeVarints(values: readonly unknown[], writer: ByteWriter, elem: Coder<unknown>): void {
+  const n = values.length;
+  let i = 0;
+  while (i < n) {
+    writer.ensure(5 * Math.min(n - i, 1024));
+    const b = writer.buf;
+    let p = writer.pos;
+    const stop = Math.min(n, i + 1024);
+    for (; i < stop; i++) {
+      const v = values[i];
+      if (typeof v !== "number" || v >>> 0 !== v) break;
+      let x = v;
+      while (x >= 0x80) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    }
+    writer.pos = p;
+    if (i < stop) elem.encodeTo(values[i++], writer, "nested");
+  }
+}
+
 registerCoder(ITERABLE_URN, ({ components, coderId }) => {
   const [c] = components;
-  if (components.length !== 1 || !c) throw new TypeError(`iterable needs 1 component, got ${components.length}`);
+  if (components.length !== 1 || !c)
+    throw new TypeError(`iterable needs 1 component, got ${components.length}`);
   return new IterableCoder(c, coderId);
 });

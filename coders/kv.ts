@@ -23,7 +23,8 @@ export class KvCoder<K, V> extends BaseCoder<KV<K, V>> {
   }
 
   encodeTo(value: KV<K, V>, writer: ByteWriter, context: Context): void {
-    if (typeof value !== "object" || value === null) throw encodeError(this, "a {key, value} object", value);
+    if (typeof value !== "object" || value === null)
+      throw encodeError(this, "a {key, value} object", value);
     this.keyCoder.encodeTo(value.key, writer, "nested");
     this.valueCoder.encodeTo(value.value, writer, context);
   }
@@ -37,6 +38,7 @@ export class KvCoder<K, V> extends BaseCoder<KV<K, V>> {
 
 registerCoder(KV_URN, ({ components, coderId }) => {
   const [k, v] = components;
-  if (components.length !== 2 || !k || !v) throw new TypeError(`kv needs 2 components, got ${components.length}`);
+  if (components.length !== 2 || !k || !v)
+    throw new TypeError(`kv needs 2 components, got ${components.length}`);
   return new KvCoder(k, v, coderId);
 });

@@ -40,14 +40,24 @@ export class LengthPrefixCoder<T> extends BaseCoder<T> {
       value = this.valueCoder.decodeFrom(reader, "outer");
     } catch (err) {
       if (err instanceof ByteUnderflow) {
-        throw decodeError(this, err.offset, `a value within its length prefix of ${n} bytes`, "a longer value");
+        throw decodeError(
+          this,
+          err.offset,
+          `a value within its length prefix of ${n} bytes`,
+          "a longer value",
+        );
       }
       throw err;
     } finally {
       reader.end = end;
     }
     if (reader.pos !== limit) {
-      throw decodeError(this, reader.pos, `a value of exactly ${n} bytes`, `${limit - reader.pos} unread bytes`);
+      throw decodeError(
+        this,
+        reader.pos,
+        `a value of exactly ${n} bytes`,
+        `${limit - reader.pos} unread bytes`,
+      );
     }
     return value;
   }
@@ -55,6 +65,7 @@ export class LengthPrefixCoder<T> extends BaseCoder<T> {
 
 registerCoder(LENGTH_PREFIX_URN, ({ components, coderId }) => {
   const [c] = components;
-  if (components.length !== 1 || !c) throw new TypeError(`length_prefix needs 1 component, got ${components.length}`);
+  if (components.length !== 1 || !c)
+    throw new TypeError(`length_prefix needs 1 component, got ${components.length}`);
   return new LengthPrefixCoder(c, coderId);
 });

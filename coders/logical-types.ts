@@ -19,7 +19,10 @@ import { decodeError, encodeError } from "./errors.js";
 import { parseDecimal, type Decimal } from "./values.js";
 
 /** Builds the coder of a logical type from its representation's coder. */
-export type LogicalTypeFactory = (representation: Coder<unknown> | undefined, path: string) => Coder<unknown>;
+export type LogicalTypeFactory = (
+  representation: Coder<unknown> | undefined,
+  path: string,
+) => Coder<unknown>;
 
 const logicalTypes = new Map<string, LogicalTypeFactory>();
 
@@ -29,10 +32,15 @@ export function registerLogicalType(urn: string, factory: LogicalTypeFactory): v
 }
 
 /** The coder of a logical type: registered, or its representation's. */
-export function logicalTypeCoder(urn: string, representation: Coder<unknown> | undefined, path: string): Coder<unknown> {
+export function logicalTypeCoder(
+  urn: string,
+  representation: Coder<unknown> | undefined,
+  path: string,
+): Coder<unknown> {
   const factory = logicalTypes.get(urn);
   if (factory !== undefined) return factory(representation, path);
-  if (representation === undefined) throw new TypeError(`logical type ${urn} has no representation type`);
+  if (representation === undefined)
+    throw new TypeError(`logical type ${urn} has no representation type`);
   return representation;
 }
 
@@ -45,7 +53,8 @@ export class MillisInstantCoder extends BaseCoder<bigint> {
   readonly urn = MILLIS_INSTANT_URN;
   readonly minSize = 8;
   encodeTo(v: bigint, w: ByteWriter): void {
-    if (typeof v !== "bigint" && !Number.isSafeInteger(v)) throw encodeError(this, "bigint millis", v);
+    if (typeof v !== "bigint" && !Number.isSafeInteger(v))
+      throw encodeError(this, "bigint millis", v);
     w.writeTimestamp(v);
   }
   decodeFrom(r: ByteReader): bigint {
@@ -67,7 +76,8 @@ export class MicrosInstantCoder extends BaseCoder<bigint> {
     this.minSize = representation.minSize;
   }
   encodeTo(v: bigint, w: ByteWriter): void {
-    if (typeof v !== "bigint" && !Number.isSafeInteger(v)) throw encodeError(this, "bigint micros", v);
+    if (typeof v !== "bigint" && !Number.isSafeInteger(v))
+      throw encodeError(this, "bigint micros", v);
     const micros = BigInt(v);
     let seconds = micros / MICROS;
     let rest = micros % MICROS;
@@ -79,10 +89,16 @@ export class MicrosInstantCoder extends BaseCoder<bigint> {
   }
   decodeFrom(r: ByteReader): bigint {
     const at = r.pos;
-    const rep = this.representation.decodeFrom(r, "nested") as { seconds?: unknown; micros?: unknown } | null;
+    const rep = this.representation.decodeFrom(r, "nested") as {
+      seconds?: unknown;
+      micros?: unknown;
+    } | null;
     const s = rep?.seconds;
     const m = rep?.micros;
-    if ((typeof s !== "number" && typeof s !== "bigint") || (typeof m !== "number" && typeof m !== "bigint")) {
+    if (
+      (typeof s !== "number" && typeof s !== "bigint") ||
+      (typeof m !== "number" && typeof m !== "bigint")
+    ) {
       throw decodeError(this, at, "a {seconds, micros} row without nulls");
     }
     return BigInt(s) * MICROS + BigInt(m);
@@ -104,7 +120,12 @@ export class DecimalCoder extends BaseCoder<Decimal> {
     } catch {
       throw encodeError(this, "a decimal string", v);
     }
-    if (typeof d !== "object" || d === null || typeof d.unscaled !== "bigint" || (d.scale | 0) !== d.scale) {
+    if (
+      typeof d !== "object" ||
+      d === null ||
+      typeof d.unscaled !== "bigint" ||
+      (d.scale | 0) !== d.scale
+    ) {
       throw encodeError(this, "a {unscaled: bigint, scale: int32} decimal", v);
     }
     w.writeUVarInt32(d.scale >>> 0);
@@ -118,7 +139,8 @@ export class DecimalCoder extends BaseCoder<Decimal> {
     }
     const bytesAt = r.pos;
     const bytes = r.readLengthPrefixed(this);
-    if (bytes.length === 0) throw decodeError(this, bytesAt, "at least one byte of unscaled value", "none");
+    if (bytes.length === 0)
+      throw decodeError(this, bytesAt, "at least one byte of unscaled value", "none");
     return { unscaled: fromTwosComplement(bytes), scale: scaleRaw | 0 };
   }
 }
@@ -144,7 +166,8 @@ export function fromTwosComplement(bytes: Uint8Array): bigint {
 
 registerLogicalType(MILLIS_INSTANT_URN, (_rep, path) => new MillisInstantCoder([], path));
 registerLogicalType(MICROS_INSTANT_URN, (rep, path) => {
-  if (rep === undefined) throw new TypeError(`${MICROS_INSTANT_URN} needs its representation row type`);
+  if (rep === undefined)
+    throw new TypeError(`${MICROS_INSTANT_URN} needs its representation row type`);
   return new MicrosInstantCoder(rep, path);
 });
 registerLogicalType(DECIMAL_URN, (_rep, path) => new DecimalCoder([], path));

@@ -30,13 +30,15 @@ export class NullableCoder<T> extends BaseCoder<T | null> {
   decodeFrom(reader: ByteReader, context: Context): T | null {
     const marker = reader.readByte();
     if (marker === 0) return null;
-    if (marker !== 1) throw decodeError(this, reader.pos - 1, "a null marker 0 or 1", `0x${marker.toString(16)}`);
+    if (marker !== 1)
+      throw decodeError(this, reader.pos - 1, "a null marker 0 or 1", `0x${marker.toString(16)}`);
     return this.valueCoder.decodeFrom(reader, context);
   }
 }
 
 registerCoder(NULLABLE_URN, ({ components, coderId }) => {
   const [c] = components;
-  if (components.length !== 1 || !c) throw new TypeError(`nullable needs 1 component, got ${components.length}`);
+  if (components.length !== 1 || !c)
+    throw new TypeError(`nullable needs 1 component, got ${components.length}`);
   return new NullableCoder(c, coderId);
 });

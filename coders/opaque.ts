@@ -18,7 +18,8 @@ export class OpaqueCoder extends BaseCoder<Uint8Array> {
   }
 
   encodeTo(value: Uint8Array, writer: ByteWriter, context: Context): void {
-    if (!(value instanceof Uint8Array)) throw encodeError(this, "the raw bytes (a Uint8Array) of an opaque value", value);
+    if (!(value instanceof Uint8Array))
+      throw encodeError(this, "the raw bytes (a Uint8Array) of an opaque value", value);
     if (context === "nested") writer.writeUVarInt32(value.length);
     writer.writeBytes(value);
   }

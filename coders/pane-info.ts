@@ -16,7 +16,13 @@ const TIMINGS: readonly PaneTiming[] = ["EARLY", "ON_TIME", "LATE", "UNKNOWN"];
 const PANES: readonly PaneInfo[] = Array.from({ length: 16 }, (_, b) =>
   b === 0x0f
     ? NO_FIRING
-    : Object.freeze({ isFirst: (b & 1) !== 0, isLast: (b & 2) !== 0, timing: TIMINGS[b >> 2]!, index: 0, onTimeIndex: 0 }),
+    : Object.freeze({
+        isFirst: (b & 1) !== 0,
+        isLast: (b & 2) !== 0,
+        timing: TIMINGS[b >> 2]!,
+        index: 0,
+        onTimeIndex: 0,
+      }),
 );
 
 function timingOrdinal(t: PaneTiming): number {
@@ -40,7 +46,8 @@ export function writePane(writer: ByteWriter, pane: PaneInfo, coder: CoderIdenti
     writer.writeByte(0x0f);
     return;
   }
-  if (typeof pane !== "object" || pane === null) throw encodeError(coder, "a pane info object", pane);
+  if (typeof pane !== "object" || pane === null)
+    throw encodeError(coder, "a pane info object", pane);
   const t = timingOrdinal(pane.timing);
   if (t < 0) throw encodeError(coder, "a pane timing EARLY, ON_TIME, LATE or UNKNOWN", pane.timing);
   const header = (pane.isFirst ? 1 : 0) | (pane.isLast ? 2 : 0) | (t << 2);
@@ -65,7 +72,8 @@ export function writePane(writer: ByteWriter, pane: PaneInfo, coder: CoderIdenti
 function readIndex(reader: ByteReader, coder: CoderIdentity): number {
   const at = reader.pos;
   const v = reader.readVarInt(coder);
-  if (typeof v !== "number") throw decodeError(coder, at, "a pane index that is a safe integer", String(v));
+  if (typeof v !== "number")
+    throw decodeError(coder, at, "a pane index that is a safe integer", String(v));
   return v;
 }
 
@@ -79,14 +87,31 @@ export function readPane(reader: ByteReader, coder: CoderIdentity): PaneInfo {
     case 1: {
       const index = readIndex(reader, coder);
       const onTimeIndex = base.timing === "EARLY" ? -1 : index;
-      return { isFirst: base.isFirst, isLast: base.isLast, timing: base.timing, index, onTimeIndex };
+      return {
+        isFirst: base.isFirst,
+        isLast: base.isLast,
+        timing: base.timing,
+        index,
+        onTimeIndex,
+      };
     }
     case 2: {
       const index = readIndex(reader, coder);
       const onTimeIndex = readIndex(reader, coder);
-      return { isFirst: base.isFirst, isLast: base.isLast, timing: base.timing, index, onTimeIndex };
+      return {
+        isFirst: base.isFirst,
+        isLast: base.isLast,
+        timing: base.timing,
+        index,
+        onTimeIndex,
+      };
     }
     default:
-      throw decodeError(coder, reader.pos - 1, "a pane encoding tag 0, 1 or 2", `0x${b.toString(16)}`);
+      throw decodeError(
+        coder,
+        reader.pos - 1,
+        "a pane encoding tag 0, 1 or 2",
+        `0x${b.toString(16)}`,
+      );
   }
 }

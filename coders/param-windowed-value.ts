@@ -28,11 +28,13 @@ export function parseParamWindowedValuePayload(
   coderId?: string,
 ): WindowedValueParams {
   const coder = new WindowedValueCoder(new BytesCoder(), windowCoder);
+  const params = ({ timestamp, windows, pane }: WindowedValueParams): WindowedValueParams =>
+    Object.freeze({ timestamp, windows, pane });
   try {
-    return coder.decode(payload, "nested");
+    return params(coder.decode(payload, "nested"));
   } catch (nestedErr) {
     try {
-      return coder.decode(payload, "outer");
+      return params(coder.decode(payload, "outer"));
     } catch {
       throw buildError(
         PARAM_WINDOWED_VALUE_URN,
@@ -52,7 +54,12 @@ export class ParamWindowedValueCoder<T> extends BaseCoder<WindowedValue<T>> {
   readonly valueCoder: Coder<T>;
   readonly params: WindowedValueParams;
 
-  constructor(valueCoder: Coder<T>, windowCoder: Coder<BoundedWindow>, params: WindowedValueParams, coderId?: string) {
+  constructor(
+    valueCoder: Coder<T>,
+    windowCoder: Coder<BoundedWindow>,
+    params: WindowedValueParams,
+    coderId?: string,
+  ) {
     super([valueCoder, windowCoder], coderId);
     this.valueCoder = valueCoder;
     this.params = params;

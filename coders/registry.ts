@@ -68,14 +68,25 @@ function build(
 ): Coder<unknown> {
   const factory = factories.get(urn);
   if (factory === undefined) {
-    throw buildError(urn, coderId, "a coder URN Firefly implements (or one inside beam:coder:length_prefix:v1)", "an unknown URN");
+    throw buildError(
+      urn,
+      coderId,
+      "a coder URN Firefly implements (or one inside beam:coder:length_prefix:v1)",
+      "an unknown URN",
+    );
   }
   const built = components();
   try {
     return factory({ urn, payload, components: built, coderId });
   } catch (err) {
     if (err instanceof CoderError) throw err;
-    throw buildError(urn, coderId, "a valid coder spec", err instanceof Error ? err.message : String(err), err);
+    throw buildError(
+      urn,
+      coderId,
+      "a valid coder spec",
+      err instanceof Error ? err.message : String(err),
+      err,
+    );
   }
 }
 
@@ -85,10 +96,13 @@ export function coderFromSpec<T = unknown>(spec: CoderSpec): Coder<T> {
 }
 
 function buildSpec(spec: CoderSpec, parentUrn: string | undefined): Coder<unknown> {
-  if (typeof spec?.urn !== "string") throw buildError(String(spec?.urn), undefined, "a coder spec with a string urn");
+  if (typeof spec?.urn !== "string")
+    throw buildError(String(spec?.urn), undefined, "a coder spec with a string urn");
   if (parentUrn === LENGTH_PREFIX_URN && !factories.has(spec.urn)) return new OpaqueCoder(spec.urn);
   const components = spec.components ?? [];
-  return build(spec.urn, spec.payload ?? EMPTY, undefined, () => components.map((c) => buildSpec(c, spec.urn)));
+  return build(spec.urn, spec.payload ?? EMPTY, undefined, () =>
+    components.map((c) => buildSpec(c, spec.urn)),
+  );
 }
 
 /** A proto `Coder` as `coderFromProto` reads it (the generated class fits). */
@@ -128,14 +142,20 @@ function buildProto(
   if (cached !== undefined) return cached;
   const proto = components.coders.get(coderId);
   if (proto === undefined) {
-    throw buildError(parentUrn ?? "(none)", coderId, `coder id ${JSON.stringify(coderId)} in the pipeline's coders`, "no such coder");
+    throw buildError(
+      parentUrn ?? "(none)",
+      coderId,
+      `coder id ${JSON.stringify(coderId)} in the pipeline's coders`,
+      "no such coder",
+    );
   }
   const urn = proto.spec?.urn ?? "";
   if (parentUrn === LENGTH_PREFIX_URN && !factories.has(urn)) {
     // Not cached: the same id may also appear outside a length prefix, where it is an error.
     return new OpaqueCoder(urn, coderId);
   }
-  if (building.has(coderId)) throw buildError(urn, coderId, "coder components without cycles", "a cycle");
+  if (building.has(coderId))
+    throw buildError(urn, coderId, "coder components without cycles", "a cycle");
   building.add(coderId);
   const coder = build(urn, proto.spec?.payload ?? EMPTY, coderId, () =>
     proto.component_coder_ids.map((id) => buildProto(id, components, built, building, urn)),

@@ -28,7 +28,8 @@ export class ByteFieldCoder extends BaseCoder<number> {
   readonly urn = "beam:schema:byte";
   readonly minSize = 1;
   encodeTo(v: number, w: ByteWriter): void {
-    if (!Number.isInteger(v) || v < -128 || v > 255) throw encodeError(this, "an integer in -128..127", v);
+    if (!Number.isInteger(v) || v < -128 || v > 255)
+      throw encodeError(this, "an integer in -128..127", v);
     w.writeByte(v & 0xff);
   }
   decodeFrom(r: ByteReader): number {
@@ -41,7 +42,8 @@ export class Int16FieldCoder extends BaseCoder<number> {
   readonly urn = "beam:schema:int16";
   readonly minSize = 2;
   encodeTo(v: number, w: ByteWriter): void {
-    if (!Number.isInteger(v) || v < -32768 || v > 32767) throw encodeError(this, "an integer in -32768..32767", v);
+    if (!Number.isInteger(v) || v < -32768 || v > 32767)
+      throw encodeError(this, "an integer in -32768..32767", v);
     w.writeInt16BE(v);
   }
   decodeFrom(r: ByteReader): number {
@@ -150,13 +152,21 @@ function atomicCoder(atomic: AtomicTypeName, id: string): Coder<unknown> {
 }
 
 /** The coder of a field type, with a nullable wrapper when the type is nullable. */
-export function fieldCoder(type: RowFieldType, path: string, nestedRow: NestedRowFactory): Coder<unknown> {
+export function fieldCoder(
+  type: RowFieldType,
+  path: string,
+  nestedRow: NestedRowFactory,
+): Coder<unknown> {
   const coder = nonNullFieldCoder(type, path, nestedRow);
   return type.nullable ? new NullableCoder(coder, path) : coder;
 }
 
 /** The coder of a field type's non-null values (row fields: nulls are in the row's bitmap). */
-export function nonNullFieldCoder(type: RowFieldType, path: string, nestedRow: NestedRowFactory): Coder<unknown> {
+export function nonNullFieldCoder(
+  type: RowFieldType,
+  path: string,
+  nestedRow: NestedRowFactory,
+): Coder<unknown> {
   switch (type.kind) {
     case "atomic":
       return atomicCoder(type.atomic, path);
@@ -177,6 +187,8 @@ export function nonNullFieldCoder(type: RowFieldType, path: string, nestedRow: N
       return logicalTypeCoder(type.urn, repCoder, path);
     }
     default:
-      throw new TypeError(`unsupported field type ${JSON.stringify((type as { kind?: unknown }).kind)}`);
+      throw new TypeError(
+        `unsupported field type ${JSON.stringify((type as { kind?: unknown }).kind)}`,
+      );
   }
 }

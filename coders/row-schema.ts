@@ -6,7 +6,8 @@
 import { schemaApi } from "../proto/index.js";
 
 /** Atomic field types of Beam schemas. */
-export type AtomicTypeName = "BYTE" | "INT16" | "INT32" | "INT64" | "FLOAT" | "DOUBLE" | "STRING" | "BOOLEAN" | "BYTES";
+export type AtomicTypeName =
+  "BYTE" | "INT16" | "INT32" | "INT64" | "FLOAT" | "DOUBLE" | "STRING" | "BOOLEAN" | "BYTES";
 
 /** A field type. `nullable` fields may hold `null`. */
 export type RowFieldType = { readonly nullable?: boolean } & (
@@ -64,7 +65,11 @@ function fromProtoSchema(s: schemaApi.Schema, depth: number): RowSchema {
     encodingPositionsSet: s.encoding_positions_set,
     fields: s.fields.map((f) => {
       if (!f.has_type) throw new TypeError(`field ${JSON.stringify(f.name)} has no type`);
-      return { name: f.name, type: fromProtoType(f.type, depth + 1), encodingPosition: f.encoding_position };
+      return {
+        name: f.name,
+        type: fromProtoType(f.type, depth + 1),
+        encodingPosition: f.encoding_position,
+      };
     }),
   };
 }
@@ -83,9 +88,17 @@ function fromProtoType(t: schemaApi.FieldType, depth: number): RowFieldType {
       return { nullable, kind: "atomic", atomic };
     }
     case "array_type":
-      return { nullable, kind: "array", element: inner(t.array_type.element_type, "array element") };
+      return {
+        nullable,
+        kind: "array",
+        element: inner(t.array_type.element_type, "array element"),
+      };
     case "iterable_type":
-      return { nullable, kind: "iterable", element: inner(t.iterable_type.element_type, "iterable element") };
+      return {
+        nullable,
+        kind: "iterable",
+        element: inner(t.iterable_type.element_type, "iterable element"),
+      };
     case "map_type":
       return {
         nullable,
@@ -103,7 +116,9 @@ function fromProtoType(t: schemaApi.FieldType, depth: number): RowFieldType {
         kind: "logical",
         urn: lt.urn,
         payload: lt.payload,
-        representation: lt.has_representation ? fromProtoType(lt.representation, depth + 1) : undefined,
+        representation: lt.has_representation
+          ? fromProtoType(lt.representation, depth + 1)
+          : undefined,
       };
     }
     default:

@@ -44,7 +44,8 @@ export class RowCoder extends BaseCoder<Row> {
     const fields = schema.fields;
     const prefix = coderId === undefined ? "" : `${coderId}:`;
     this.names = fields.map((f) => f.name);
-    if (new Set(this.names).size !== this.names.length) throw new TypeError("schema has duplicate field names");
+    if (new Set(this.names).size !== this.names.length)
+      throw new TypeError("schema has duplicate field names");
     this.coders = fields.map((f) =>
       nonNullFieldCoder(f.type, `${prefix}${f.name}`, (s, path) => new RowCoder(s, path)),
     );
@@ -75,7 +76,8 @@ export class RowCoder extends BaseCoder<Row> {
     for (let i = 0; i < n; i++) {
       const v = row[names[i]!];
       if (v === null || v === undefined) {
-        if (!this.nullable[i]) throw encodeError(this, `a value for non-nullable field ${JSON.stringify(names[i])}`, v);
+        if (!this.nullable[i])
+          throw encodeError(this, `a value for non-nullable field ${JSON.stringify(names[i])}`, v);
         anyNull = true;
       }
     }
@@ -105,7 +107,8 @@ export class RowCoder extends BaseCoder<Row> {
     const at = r.pos;
     const count = r.readLength(this, "field count");
     const n = this.names.length;
-    if (count > n) throw decodeError(this, at, `at most ${n} fields (the schema's)`, `${count} fields`);
+    if (count > n)
+      throw decodeError(this, at, `at most ${n} fields (the schema's)`, `${count} fields`);
     const nb = r.readLength(this, "null bitmap length");
     const bitmap = r.pos;
     r.skip(nb);
@@ -115,7 +118,8 @@ export class RowCoder extends BaseCoder<Row> {
     const row: Row = {};
     if (this.identityOrder) {
       for (let i = 0; i < n; i++) {
-        const isNull = i >= count || (i >> 3 < nb && ((buf[bitmap + (i >> 3)]! >> (i & 7)) & 1) === 1);
+        const isNull =
+          i >= count || (i >> 3 < nb && ((buf[bitmap + (i >> 3)]! >> (i & 7)) & 1) === 1);
         row[names[i]!] = isNull ? null : coders[i]!.decodeFrom(r, "nested");
       }
       return row;
@@ -137,7 +141,13 @@ registerCoder(ROW_URN, ({ payload, coderId }) => {
   try {
     schema = parseSchemaProto(payload);
   } catch (err) {
-    throw buildError(ROW_URN, coderId, "a Schema proto payload", err instanceof Error ? err.message : String(err), err);
+    throw buildError(
+      ROW_URN,
+      coderId,
+      "a Schema proto payload",
+      err instanceof Error ? err.message : String(err),
+      err,
+    );
   }
   return new RowCoder(schema, coderId);
 });

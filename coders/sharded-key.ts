@@ -37,6 +37,7 @@ export class ShardedKeyCoder<K> extends BaseCoder<ShardedKey<K>> {
 
 registerCoder(SHARDED_KEY_URN, ({ components, coderId }) => {
   const [c] = components;
-  if (components.length !== 1 || !c) throw new TypeError(`sharded_key needs 1 component, got ${components.length}`);
+  if (components.length !== 1 || !c)
+    throw new TypeError(`sharded_key needs 1 component, got ${components.length}`);
   return new ShardedKeyCoder(c, coderId);
 });

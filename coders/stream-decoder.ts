@@ -12,7 +12,12 @@
  * - Forged lengths cannot make it buffer without bound: an element needing
  *   more than `maxElementBytes` is a `CoderError`.
  */
-import { ByteReader, type DecodeOptions, DEFAULT_MAX_ZERO_SIZE_ELEMENTS, type ResumeState } from "./byte-reader.js";
+import {
+  ByteReader,
+  type DecodeOptions,
+  DEFAULT_MAX_ZERO_SIZE_ELEMENTS,
+  type ResumeState,
+} from "./byte-reader.js";
 import type { Coder } from "./coder.js";
 import { ByteUnderflow, CoderError } from "./errors.js";
 
@@ -61,7 +66,8 @@ export class StreamDecoder<T> {
 
   constructor(coder: Coder<T>, options: StreamDecoderOptions = {}) {
     const max = options.maxElementBytes ?? DEFAULT_MAX_ELEMENT_BYTES;
-    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError("options.maxElementBytes must be a positive integer");
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new RangeError("options.maxElementBytes must be a positive integer");
     this.coder = coder;
     this.maxElementBytes = max;
     this.maxZeroSize = options.maxZeroSizeElements ?? DEFAULT_MAX_ZERO_SIZE_ELEMENTS;
@@ -114,6 +120,7 @@ export class StreamDecoder<T> {
         }
         return this.decodeStitched(needed);
       }
+      if (reader.pos === pos) throw this.fail(this.zeroSizeElement(), pos);
       this.consume(reader.pos - pos);
       return this.done(value);
     }
@@ -163,6 +170,7 @@ export class StreamDecoder<T> {
         }
         continue;
       }
+      if (reader.pos === 0) throw this.fail(this.zeroSizeElement(), 0);
       this.consume(reader.pos);
       this.stitchLen = 0;
       if (this.stitch.length > KEEP_STITCH) this.stitch = EMPTY;
@@ -233,6 +241,18 @@ export class StreamDecoder<T> {
     this.need = 0;
     if (this.resume.size > 0) this.resume.clear();
     return value;
+  }
+
+  /** A coder whose values can take zero bytes cannot delimit a stream (it would never advance). */
+  private zeroSizeElement(): CoderError {
+    return new CoderError({
+      urn: this.coder.urn,
+      coderId: this.coder.coderId,
+      offset: 0,
+      expected:
+        "elements of at least one byte (this coder's values may take none, so a stream cannot hold them)",
+      actual: `${this.buffered} more bytes`,
+    });
   }
 
   private checkSize(needed: number): void {

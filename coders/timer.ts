@@ -32,8 +32,10 @@ export class TimerCoder<K> extends BaseCoder<Timer<K>> {
   }
 
   encodeTo(timer: Timer<K>, writer: ByteWriter): void {
-    if (typeof timer !== "object" || timer === null) throw encodeError(this, "a timer object", timer);
-    if (typeof timer.dynamicTimerTag !== "string") throw encodeError(this, "a string dynamicTimerTag", timer.dynamicTimerTag);
+    if (typeof timer !== "object" || timer === null)
+      throw encodeError(this, "a timer object", timer);
+    if (typeof timer.dynamicTimerTag !== "string")
+      throw encodeError(this, "a string dynamicTimerTag", timer.dynamicTimerTag);
     this.keyCoder.encodeTo(timer.userKey, writer, "nested");
     writer.writeUtf8LengthPrefixed(timer.dynamicTimerTag);
     this.windows.write(writer, timer.windows);
@@ -41,7 +43,8 @@ export class TimerCoder<K> extends BaseCoder<Timer<K>> {
       writer.writeByte(1);
       return;
     }
-    if (timer.clearBit !== false) throw encodeError(this, "a boolean clearBit", (timer as { clearBit: unknown }).clearBit);
+    if (timer.clearBit !== false)
+      throw encodeError(this, "a boolean clearBit", (timer as { clearBit: unknown }).clearBit);
     const { fireTimestamp, holdTimestamp } = timer;
     if (typeof fireTimestamp !== "bigint" && typeof fireTimestamp !== "number") {
       throw encodeError(this, "a bigint fireTimestamp", fireTimestamp);
@@ -62,16 +65,26 @@ export class TimerCoder<K> extends BaseCoder<Timer<K>> {
     const windows = this.windows.read(reader);
     const clear = reader.readByte();
     if (clear === 1) return { userKey, dynamicTimerTag, windows, clearBit: true };
-    if (clear !== 0) throw decodeError(this, reader.pos - 1, "a clear bit 0 or 1", `0x${clear.toString(16)}`);
+    if (clear !== 0)
+      throw decodeError(this, reader.pos - 1, "a clear bit 0 or 1", `0x${clear.toString(16)}`);
     const fireTimestamp = reader.readTimestamp();
     const holdTimestamp = reader.readTimestamp();
     const pane = readPane(reader, this);
-    return { userKey, dynamicTimerTag, windows, clearBit: false, fireTimestamp, holdTimestamp, pane };
+    return {
+      userKey,
+      dynamicTimerTag,
+      windows,
+      clearBit: false,
+      fireTimestamp,
+      holdTimestamp,
+      pane,
+    };
   }
 }
 
 registerCoder(TIMER_URN, ({ components, coderId }) => {
   const [k, w] = components;
-  if (components.length !== 2 || !k || !w) throw new TypeError(`timer needs 2 components, got ${components.length}`);
+  if (components.length !== 2 || !k || !w)
+    throw new TypeError(`timer needs 2 components, got ${components.length}`);
   return new TimerCoder(k, w as Coder<BoundedWindow>, coderId);
 });

@@ -56,7 +56,10 @@ export function intervalWindow(start: Timestamp, end: Timestamp): IntervalWindow
 
 /** True for the global window. */
 export function isGlobalWindow(w: unknown): w is GlobalWindow {
-  return w === GLOBAL_WINDOW || (typeof w === "object" && w !== null && (w as { kind?: unknown }).kind === "global");
+  return (
+    w === GLOBAL_WINDOW ||
+    (typeof w === "object" && w !== null && (w as { kind?: unknown }).kind === "global")
+  );
 }
 
 /**
@@ -145,7 +148,8 @@ export interface Decimal {
 /** Parses `"-100.123"` or `"1.5E+3"` into a {@link Decimal}, keeping the written scale. */
 export function parseDecimal(text: string): Decimal {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
-  if (!m || (m[2] === "" && (m[3] ?? "") === "")) throw new SyntaxError(`not a decimal number: ${JSON.stringify(text)}`);
+  if (!m || (m[2] === "" && (m[3] ?? "") === ""))
+    throw new SyntaxError(`not a decimal number: ${JSON.stringify(text)}`);
   const frac = m[3] ?? "";
   const digits = `${m[2]}${frac}` || "0";
   const unscaled = BigInt(digits) * (m[1] === "-" ? -1n : 1n);

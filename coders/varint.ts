@@ -21,7 +21,11 @@ export class VarIntCoder extends BaseCoder<number | bigint> {
 
   encodeTo(value: number | bigint, writer: ByteWriter): void {
     if (typeof value === "number") {
-      if ((value >>> 0) !== value && !Number.isSafeInteger(value)) {
+      if (value >>> 0 === value) {
+        writer.writeUVarInt32(value);
+        return;
+      }
+      if (value >>> 0 !== value && !Number.isSafeInteger(value)) {
         throw encodeError(this, "a safe integer or an int64 bigint", value);
       }
     } else if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {

@@ -31,9 +31,11 @@ export class WindowedValueCoder<T> extends BaseCoder<WindowedValue<T>> {
   }
 
   encodeTo(wv: WindowedValue<T>, writer: ByteWriter, context: Context): void {
-    if (typeof wv !== "object" || wv === null) throw encodeError(this, "a {value, timestamp, windows, pane} object", wv);
+    if (typeof wv !== "object" || wv === null)
+      throw encodeError(this, "a {value, timestamp, windows, pane} object", wv);
     const ts = wv.timestamp;
-    if (typeof ts !== "bigint" && typeof ts !== "number") throw encodeError(this, "a bigint timestamp", ts);
+    if (typeof ts !== "bigint" && typeof ts !== "number")
+      throw encodeError(this, "a bigint timestamp", ts);
     writer.writeTimestamp(ts);
     this.windows.write(writer, wv.windows);
     writePane(writer, wv.pane, this);
@@ -51,6 +53,7 @@ export class WindowedValueCoder<T> extends BaseCoder<WindowedValue<T>> {
 
 registerCoder(WINDOWED_VALUE_URN, ({ components, coderId }) => {
   const [v, w] = components;
-  if (components.length !== 2 || !v || !w) throw new TypeError(`windowed_value needs 2 components, got ${components.length}`);
+  if (components.length !== 2 || !v || !w)
+    throw new TypeError(`windowed_value needs 2 components, got ${components.length}`);
   return new WindowedValueCoder(v, w as Coder<BoundedWindow>, coderId);
 });

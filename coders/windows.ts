@@ -47,7 +47,8 @@ export class WindowsCodec {
     }
     const at = reader.pos;
     const windows = this.list.decodeFrom(reader);
-    if (!Array.isArray(windows)) throw decodeError(this.owner, at, "a list of windows", "a state-backed iterable");
+    if (!Array.isArray(windows))
+      throw decodeError(this.owner, at, "a list of windows", "a state-backed iterable");
     return windows;
   }
 }

@@ -7,7 +7,7 @@ import type { Coder, WindowedValue } from "../coders/index.js";
 import type { ElementSink } from "./bundle-services.js";
 import { OperationError } from "./errors.js";
 import type { MaybePromise, Operation } from "./operation.js";
-import { parsePort } from "./data-source.js";
+import { parsePort, portCoder } from "./data-source.js";
 import { registerOperation, type OperationContext } from "./registry.js";
 
 export const DATA_SINK_URN = "beam:runner:sink:v1";
@@ -51,9 +51,5 @@ export class DataSinkOperation implements Operation {
 
 registerOperation(DATA_SINK_URN, (ctx: OperationContext) => {
   const port = parsePort(ctx);
-  return new DataSinkOperation(
-    ctx.transformId,
-    ctx.coder(port.coder_id) as Coder<WindowedValue<unknown>>,
-    ctx,
-  );
+  return new DataSinkOperation(ctx.transformId, portCoder(ctx, port), ctx);
 });

@@ -99,7 +99,7 @@ registerOperation(DATA_SOURCE_URN, (ctx: OperationContext) => {
   const [output] = ctx.outputNames;
   return new DataSourceOperation(
     ctx.transformId,
-    ctx.coder(port.coder_id) as Coder<WindowedValue<unknown>>,
+    portCoder(ctx, port),
     port.coder_id,
     ctx.output(output),
     ctx.bundle,
@@ -116,6 +116,27 @@ export function runnerStateReader(state: () => StateAccess): StateBackedIterable
         continuationToken,
       ),
   };
+}
+
+const WINDOWED_CODERS = new Set([
+  "beam:coder:windowed_value:v1",
+  "beam:coder:param_windowed_value:v1",
+]);
+
+/** The windowed-value coder of a data port; another coder is an error naming it. */
+export function portCoder(
+  ctx: OperationContext,
+  port: fnApi.RemoteGrpcPort,
+): Coder<WindowedValue<unknown>> {
+  const coder = ctx.coder(port.coder_id);
+  if (!WINDOWED_CODERS.has(coder.urn)) {
+    throw new OperationError(
+      ctx.transformId,
+      ctx.transform.spec.urn,
+      `data port coder ${JSON.stringify(port.coder_id)} is ${coder.urn}, not a windowed_value coder`,
+    );
+  }
+  return coder as Coder<WindowedValue<unknown>>;
 }
 
 /** Parses the RemoteGrpcPort payload of a data source or sink. */

@@ -131,7 +131,9 @@ export class DataChannel implements InboundAccounting {
   close(): void {
     clearInterval(this.sweeper);
     this.onClosed(undefined);
+    // End our side and cancel: a runner need not end its side for the worker to stop.
     this.call.end();
+    this.call.cancel();
     this.client.close();
   }
 

@@ -62,6 +62,7 @@ export class StateChannel {
   close(): void {
     this.onClosed(undefined);
     this.call.end();
+    this.call.cancel();
     this.client.close();
   }
 

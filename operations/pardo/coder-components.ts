@@ -26,6 +26,11 @@ function coderSpec(descriptor: fnApi.ProcessBundleDescriptor, coderId: string) {
   return coder;
 }
 
+/**
+ * The coders of a PCollection. As in Beam, `PCollection.coder_id` is the
+ * element coder and the window coder comes from its windowing strategy; a
+ * PCollection whose coder is itself a windowed_value coder is accepted too.
+ */
 export function pcollectionCoders(
   descriptor: fnApi.ProcessBundleDescriptor,
   pcollectionId: string,
@@ -33,17 +38,25 @@ export function pcollectionCoders(
   const pcollection = descriptor.pcollections.get(pcollectionId);
   if (!pcollection)
     throw new Error(`PCollection ${JSON.stringify(pcollectionId)} is not in the descriptor`);
-  const wv = coderSpec(descriptor, pcollection.coder_id);
-  const urn = wv.spec?.urn;
+  const coder = coderSpec(descriptor, pcollection.coder_id);
+  const urn = coder.spec?.urn;
+  let valueCoderId: string;
+  let windowCoderId: string;
   if (
-    (urn !== WINDOWED_VALUE && urn !== PARAM_WINDOWED_VALUE) ||
-    wv.component_coder_ids.length < 2
+    (urn === WINDOWED_VALUE || urn === PARAM_WINDOWED_VALUE) &&
+    coder.component_coder_ids.length >= 2
   ) {
-    throw new Error(
-      `PCollection ${JSON.stringify(pcollectionId)} has coder ${JSON.stringify(pcollection.coder_id)} (${urn}), not a windowed_value coder`,
-    );
+    [valueCoderId, windowCoderId] = coder.component_coder_ids;
+  } else {
+    valueCoderId = pcollection.coder_id;
+    const strategy = descriptor.windowing_strategies.get(pcollection.windowing_strategy_id);
+    if (!strategy || !strategy.window_coder_id) {
+      throw new Error(
+        `PCollection ${JSON.stringify(pcollectionId)} has windowing strategy ${JSON.stringify(pcollection.windowing_strategy_id)}, which the descriptor does not define (with a window coder)`,
+      );
+    }
+    windowCoderId = strategy.window_coder_id;
   }
-  const [valueCoderId, windowCoderId] = wv.component_coder_ids;
   let inner = coderSpec(descriptor, valueCoderId);
   if (inner.spec?.urn === LENGTH_PREFIX && inner.component_coder_ids.length === 1) {
     inner = coderSpec(descriptor, inner.component_coder_ids[0]);

@@ -13,7 +13,12 @@ import {
   type Coder,
   type DecodeOptions,
 } from "../../coders/index.js";
-import { loadConformanceCases, stateReaderFor, urnsUsed, type ConformanceCase } from "./support/conformance-cases.js";
+import {
+  loadConformanceCases,
+  stateReaderFor,
+  urnsUsed,
+  type ConformanceCase,
+} from "./support/conformance-cases.js";
 
 const cases = loadConformanceCases();
 
@@ -33,7 +38,11 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
 }
 
-async function decodeChunks(coder: Coder<unknown>, chunks: Uint8Array[], options: DecodeOptions): Promise<unknown[]> {
+async function decodeChunks(
+  coder: Coder<unknown>,
+  chunks: Uint8Array[],
+  options: DecodeOptions,
+): Promise<unknown[]> {
   const decoder = new StreamDecoder(coder, options);
   const out: unknown[] = [];
   for (const chunk of chunks) {
@@ -50,7 +59,8 @@ describe("standard_coders.yaml", () => {
   });
 
   it("uses only URNs Firefly implements", () => {
-    for (const urn of urnsUsed(cases)) assert.ok(isCoderRegistered(urn), `${urn} is not registered`);
+    for (const urn of urnsUsed(cases))
+      assert.ok(isCoderRegistered(urn), `${urn} is not registered`);
     assert.ok(isCoderRegistered("beam:coder:length_prefix:v1"));
   });
 
@@ -78,7 +88,11 @@ describe("standard_coders.yaml", () => {
         const expected = c.examples.map((e) => e.value);
         it("streams the examples cut at every position", async () => {
           for (let cut = 0; cut <= stream.length; cut++) {
-            const got = await decodeChunks(coder, [stream.subarray(0, cut), stream.subarray(cut)], optionsFor(c));
+            const got = await decodeChunks(
+              coder,
+              [stream.subarray(0, cut), stream.subarray(cut)],
+              optionsFor(c),
+            );
             assert.deepStrictEqual(got, expected, `cut at ${cut}`);
           }
         });
@@ -91,7 +105,11 @@ describe("standard_coders.yaml", () => {
           for (let a = 0; a <= n; a++) {
             for (let b = a; b <= n; b += 3) {
               const chunks = [stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)];
-              assert.deepStrictEqual(await decodeChunks(coder, chunks, optionsFor(c)), expected, `cuts ${a}, ${b}`);
+              assert.deepStrictEqual(
+                await decodeChunks(coder, chunks, optionsFor(c)),
+                expected,
+                `cuts ${a}, ${b}`,
+              );
             }
           }
         });

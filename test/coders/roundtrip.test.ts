@@ -11,7 +11,9 @@ import { specArb, valueArb, type TestSpec } from "./support/arbitraries.js";
 const RUNS = Number(process.env.FIREFLY_PROPERTY_RUNS ?? 300);
 
 const specWithValues = (maxLength: number): fc.Arbitrary<[TestSpec, unknown[]]> =>
-  specArb(3).chain((spec) => fc.tuple(fc.constant(spec), fc.array(valueArb(spec), { minLength: 1, maxLength })));
+  specArb(3).chain((spec) =>
+    fc.tuple(fc.constant(spec), fc.array(valueArb(spec), { minLength: 1, maxLength })),
+  );
 
 describe("round trip", () => {
   for (const context of ["nested", "outer"] as Context[]) {
@@ -40,7 +42,10 @@ describe("round trip", () => {
           expected.push(coder.encode(v, "nested"));
           coder.encodeTo(v, writer, "nested");
         }
-        assert.deepStrictEqual(new Uint8Array(writer.view()), new Uint8Array(Buffer.concat(expected)));
+        assert.deepStrictEqual(
+          new Uint8Array(writer.view()),
+          new Uint8Array(Buffer.concat(expected)),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -56,7 +61,9 @@ describe("round trip", () => {
           const writer = new ByteWriter();
           for (const v of values) coder.encodeTo(v, writer, "nested");
           const stream = writer.finish();
-          const cuts = [...new Set(cutSeeds.map((s) => s % (stream.length + 1)))].sort((a, b) => a - b);
+          const cuts = [...new Set(cutSeeds.map((s) => s % (stream.length + 1)))].sort(
+            (a, b) => a - b,
+          );
           const decoder = new StreamDecoder(coder);
           const out: unknown[] = [];
           let prev = 0;

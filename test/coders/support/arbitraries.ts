@@ -54,7 +54,19 @@ export const varintValue: fc.Arbitrary<number | bigint> = fc.oneof(
   fc.integer(),
   fc.maxSafeInteger(),
   int64.map(normalizeInt),
-  fc.constantFrom<number | bigint>(0, -1, 127, 128, 2 ** 31 - 1, 2 ** 32, 2 ** 53 - 1, -(2 ** 53) + 1, INT64_MIN, INT64_MAX, 2n ** 53n),
+  fc.constantFrom<number | bigint>(
+    0,
+    -1,
+    127,
+    128,
+    2 ** 31 - 1,
+    2 ** 32,
+    2 ** 53 - 1,
+    -(2 ** 53) + 1,
+    INT64_MIN,
+    INT64_MAX,
+    2n ** 53n,
+  ),
 );
 
 export const timestampValue: fc.Arbitrary<bigint> = fc.oneof(
@@ -83,7 +95,10 @@ export const utf8String = fc.oneof(
   fc.string({ unit: "grapheme-ascii", maxLength: 60 }),
   fc.string({ unit: "binary", minLength: 40, maxLength: 200 }),
 );
-export const bytesValue = fc.oneof(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 300 }));
+export const bytesValue = fc.oneof(
+  fc.uint8Array({ maxLength: 20 }),
+  fc.uint8Array({ maxLength: 300 }),
+);
 
 const leafSpecs: fc.Arbitrary<TestSpec> = fc.constantFrom<TestSpec>(
   { urn: "beam:coder:bytes:v1" },
@@ -106,7 +121,17 @@ export const windowSpec: fc.Arbitrary<TestSpec> = fc.constantFrom<TestSpec>(
   },
 );
 
-const atomicTypes = fc.constantFrom("BYTE", "INT16", "INT32", "INT64", "FLOAT", "DOUBLE", "STRING", "BOOLEAN", "BYTES" as const);
+const atomicTypes = fc.constantFrom(
+  "BYTE",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FLOAT",
+  "DOUBLE",
+  "STRING",
+  "BOOLEAN",
+  "BYTES" as const,
+);
 
 const microsRepresentation: RowFieldType = {
   kind: "row",
@@ -119,11 +144,31 @@ const microsRepresentation: RowFieldType = {
 };
 
 const logicalTypes = fc.constantFrom<RowFieldType>(
-  { kind: "logical", urn: "beam:logical_type:millis_instant:v1", representation: { kind: "atomic", atomic: "INT64" } },
-  { kind: "logical", urn: "beam:logical_type:micros_instant:v1", representation: microsRepresentation },
-  { kind: "logical", urn: "beam:logical_type:decimal:v1", representation: { kind: "atomic", atomic: "BYTES" } },
-  { kind: "logical", urn: "beam:logical_type:fixed_bytes:v1", representation: { kind: "atomic", atomic: "BYTES" } },
-  { kind: "logical", urn: "beam:logical_type:var_char:v1", representation: { kind: "atomic", atomic: "STRING" } },
+  {
+    kind: "logical",
+    urn: "beam:logical_type:millis_instant:v1",
+    representation: { kind: "atomic", atomic: "INT64" },
+  },
+  {
+    kind: "logical",
+    urn: "beam:logical_type:micros_instant:v1",
+    representation: microsRepresentation,
+  },
+  {
+    kind: "logical",
+    urn: "beam:logical_type:decimal:v1",
+    representation: { kind: "atomic", atomic: "BYTES" },
+  },
+  {
+    kind: "logical",
+    urn: "beam:logical_type:fixed_bytes:v1",
+    representation: { kind: "atomic", atomic: "BYTES" },
+  },
+  {
+    kind: "logical",
+    urn: "beam:logical_type:var_char:v1",
+    representation: { kind: "atomic", atomic: "STRING" },
+  },
 );
 
 function withNullable(t: fc.Arbitrary<RowFieldType>): fc.Arbitrary<RowFieldType> {
@@ -142,16 +187,28 @@ export function schemaArb(maxDepth = 2): fc.Arbitrary<RowSchema> {
       withNullable(
         fc
           .tuple(fc.constantFrom("STRING", "INT32", "INT64", "BOOLEAN" as const), tie("type"))
-          .map(([atomic, value]): RowFieldType => ({ kind: "map", key: { kind: "atomic", atomic }, value })),
+          .map(([atomic, value]): RowFieldType => ({
+            kind: "map",
+            key: { kind: "atomic", atomic },
+            value,
+          })),
       ),
       withNullable(tie("schema").map((s): RowFieldType => ({ kind: "row", schema: s }))),
     ),
     schema: fc
-      .tuple(fc.array(tie("type"), { maxLength: 10 }), fc.boolean(), fc.array(fc.double(), { minLength: 10, maxLength: 10 }))
+      .tuple(
+        fc.array(tie("type"), { maxLength: 10 }),
+        fc.boolean(),
+        fc.array(fc.double(), { minLength: 10, maxLength: 10 }),
+      )
       .map(([types, positioned, keys]) => {
         const order = types.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
         return {
-          fields: types.map((type, i) => ({ name: `f${i}`, type, encodingPosition: positioned ? order.indexOf(i) : 0 })),
+          fields: types.map((type, i) => ({
+            name: `f${i}`,
+            type,
+            encodingPosition: positioned ? order.indexOf(i) : 0,
+          })),
           encodingPositionsSet: positioned,
         };
       }),
@@ -165,22 +222,39 @@ export function specArb(maxDepth = 3): fc.Arbitrary<TestSpec> {
     spec: fc.oneof(
       { depthSize: "small", maxDepth },
       leafSpecs,
-      fc.tuple(tie("spec"), tie("spec")).map(([k, v]) => ({ urn: "beam:coder:kv:v1", components: [k, v] })),
+      fc
+        .tuple(tie("spec"), tie("spec"))
+        .map(([k, v]) => ({ urn: "beam:coder:kv:v1", components: [k, v] })),
       tie("spec").map((e) => ({ urn: "beam:coder:iterable:v1", components: [e] })),
       tie("spec").map((e) => ({ urn: "beam:coder:state_backed_iterable:v1", components: [e] })),
       tie("spec").map((e) => ({ urn: "beam:coder:nullable:v1", components: [e] })),
       tie("spec").map((e) => ({ urn: "beam:coder:length_prefix:v1", components: [e] })),
-      fc.constant<TestSpec>({ urn: "beam:coder:length_prefix:v1", components: [{ urn: UNKNOWN_URN }] }),
+      fc.constant<TestSpec>({
+        urn: "beam:coder:length_prefix:v1",
+        components: [{ urn: UNKNOWN_URN }],
+      }),
       tie("spec").map((k) => ({ urn: "beam:coder:sharded_key:v1", components: [k] })),
-      fc.tuple(tie("spec"), windowSpec).map(([v, w]) => ({ urn: "beam:coder:windowed_value:v1", components: [v, w] })),
-      fc.tuple(tie("spec"), windowSpec).chain(([v, w]) =>
-        windowsValue(w).chain((windows) =>
-          record({ timestamp: timestampValue, pane: paneValue }).map(({ timestamp, pane }) => paramSpec(v, w, { timestamp, windows, pane })),
+      fc
+        .tuple(tie("spec"), windowSpec)
+        .map(([v, w]) => ({ urn: "beam:coder:windowed_value:v1", components: [v, w] })),
+      fc
+        .tuple(tie("spec"), windowSpec)
+        .chain(([v, w]) =>
+          windowsValue(w).chain((windows) =>
+            record({ timestamp: timestampValue, pane: paneValue }).map(({ timestamp, pane }) =>
+              paramSpec(v, w, { timestamp, windows, pane }),
+            ),
+          ),
         ),
-      ),
-      fc.tuple(tie("spec"), windowSpec).map(([k, w]) => ({ urn: "beam:coder:timer:v1", components: [k, w] })),
+      fc
+        .tuple(tie("spec"), windowSpec)
+        .map(([k, w]) => ({ urn: "beam:coder:timer:v1", components: [k, w] })),
       windowSpec,
-      schemaArb(2).map((schema) => ({ urn: "beam:coder:row:v1", payload: schemaPayload(schema), schema })),
+      schemaArb(2).map((schema) => ({
+        urn: "beam:coder:row:v1",
+        payload: schemaPayload(schema),
+        schema,
+      })),
     ),
   }));
   return spec;
@@ -222,7 +296,9 @@ export function valueArb(spec: TestSpec): fc.Arbitrary<unknown> {
     case "beam:coder:double:v1":
       return fc.double();
     case "beam:coder:interval_window:v1":
-      return fc.tuple(int64, int64).map(([end, span]) => ({ start: end - span, end, maxTimestamp: end - 1n }));
+      return fc
+        .tuple(int64, int64)
+        .map(([end, span]) => ({ start: end - span, end, maxTimestamp: end - 1n }));
     case "beam:coder:global_window:v1":
       return fc.constant(GLOBAL_WINDOW);
     case "beam:coder:custom_window:v1":
@@ -239,14 +315,29 @@ export function valueArb(spec: TestSpec): fc.Arbitrary<unknown> {
     case "beam:coder:sharded_key:v1":
       return record({ shardId: bytesValue, key: c[0]! });
     case "beam:coder:windowed_value:v1":
-      return record({ value: c[0]!, timestamp: timestampValue, windows: windowsValue(spec.components![1]!), pane: paneValue });
+      return record({
+        value: c[0]!,
+        timestamp: timestampValue,
+        windows: windowsValue(spec.components![1]!),
+        pane: paneValue,
+      });
     case "beam:coder:param_windowed_value:v1":
       return c[0]!.map((value) => ({ value, ...spec.params! }));
     case "beam:coder:timer:v1": {
-      const base = { userKey: c[0]!, dynamicTimerTag: utf8String, windows: windowsValue(spec.components![1]!) };
+      const base = {
+        userKey: c[0]!,
+        dynamicTimerTag: utf8String,
+        windows: windowsValue(spec.components![1]!),
+      };
       return fc.oneof(
         record({ ...base, clearBit: fc.constant(true as const) }),
-        record({ ...base, clearBit: fc.constant(false as const), fireTimestamp: timestampValue, holdTimestamp: timestampValue, pane: paneValue }),
+        record({
+          ...base,
+          clearBit: fc.constant(false as const),
+          fireTimestamp: timestampValue,
+          holdTimestamp: timestampValue,
+          pane: paneValue,
+        }),
       );
     }
     case "beam:coder:row:v1":
@@ -297,7 +388,10 @@ function nonNullFieldValue(t: RowFieldType): fc.Arbitrary<unknown> {
       return fc.array(fieldValue(t.element), { maxLength: 4 });
     case "map":
       return fc
-        .uniqueArray(fc.tuple(nonNullFieldValue(t.key), fieldValue(t.value)), { selector: (e) => e[0], maxLength: 4 })
+        .uniqueArray(fc.tuple(nonNullFieldValue(t.key), fieldValue(t.value)), {
+          selector: (e) => e[0],
+          maxLength: 4,
+        })
         .map((entries) => new Map(entries));
     case "row":
       return rowValue(t.schema);
@@ -308,7 +402,10 @@ function nonNullFieldValue(t: RowFieldType): fc.Arbitrary<unknown> {
         case "beam:logical_type:micros_instant:v1":
           return fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n });
         case "beam:logical_type:decimal:v1":
-          return record({ unscaled: fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }), scale: fc.integer() });
+          return record({
+            unscaled: fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
+            scale: fc.integer(),
+          });
         default:
           return nonNullFieldValue(t.representation!);
       }

@@ -19,16 +19,25 @@ export interface BeamCoder {
 export interface BeamWriter {
   finish(): Uint8Array;
 }
-export type BeamReader = object;
+export interface BeamReader {
+  pos: number;
+  len: number;
+}
 
 interface LongStatic {
   fromString(s: string): unknown;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-const coders = require("apache-beam/coders/coders") as { Context: { wholeStream: string; needsDelimiters: string } };
-const standard = require("apache-beam/coders/standard_coders") as Record<string, new (...args: unknown[]) => BeamCoder>;
-const rowCoders = require("apache-beam/coders/row_coder") as { RowCoder: new (schema: Uint8Array) => BeamCoder };
+const coders = require("apache-beam/coders/coders") as {
+  Context: { wholeStream: string; needsDelimiters: string };
+};
+const standard = require("apache-beam/coders/standard_coders") as Record<
+  string,
+  new (...args: unknown[]) => BeamCoder
+>;
+const rowCoders = require("apache-beam/coders/row_coder") as {
+  RowCoder: new (schema: Uint8Array) => BeamCoder;
+};
 const values = require("apache-beam/values") as {
   GlobalWindow: new () => object;
   IntervalWindow: new (start: unknown, end: unknown) => object;
@@ -38,7 +47,6 @@ const protobuf = beamRequire("protobufjs") as {
   Reader: { create(bytes: Uint8Array): BeamReader };
 };
 const Long = beamRequire("long") as LongStatic;
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Beam's context names. */
 export function beamContext(context: "nested" | "outer"): string {
@@ -98,7 +106,10 @@ export function toBeamValue(spec: CoderSpec, value: unknown): unknown {
       return new values.GlobalWindow();
     case "beam:coder:interval_window:v1": {
       const w = value as { start: bigint; end: bigint };
-      return new values.IntervalWindow(Long.fromString(w.start.toString()), Long.fromString(w.end.toString()));
+      return new values.IntervalWindow(
+        Long.fromString(w.start.toString()),
+        Long.fromString(w.end.toString()),
+      );
     }
     case "beam:coder:windowed_value:v1": {
       const wv = value as { value: unknown; timestamp: bigint; windows: unknown[]; pane: object };
@@ -115,14 +126,32 @@ export function toBeamValue(spec: CoderSpec, value: unknown): unknown {
 }
 
 /** Encodes with Beam's coder. */
-export function beamEncode(coder: BeamCoder, value: unknown, context: "nested" | "outer"): Uint8Array {
+export function beamEncode(
+  coder: BeamCoder,
+  value: unknown,
+  context: "nested" | "outer",
+): Uint8Array {
   const writer = protobuf.Writer.create();
   coder.encode(value, writer, beamContext(context));
   return writer.finish();
 }
 
+/** A new protobufjs writer (Beam's coders write into one). */
+export function beamWriter(): BeamWriter {
+  return protobuf.Writer.create();
+}
+
+/** A protobufjs reader over `bytes`. */
+export function beamReader(bytes: Uint8Array): BeamReader {
+  return protobuf.Reader.create(bytes);
+}
+
 /** Decodes with Beam's coder. */
-export function beamDecode(coder: BeamCoder, bytes: Uint8Array, context: "nested" | "outer"): unknown {
+export function beamDecode(
+  coder: BeamCoder,
+  bytes: Uint8Array,
+  context: "nested" | "outer",
+): unknown {
   return coder.decode(protobuf.Reader.create(bytes), beamContext(context));
 }
 

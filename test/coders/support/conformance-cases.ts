@@ -20,7 +20,13 @@ import {
 import { repoRoot } from "../../support/paths.js";
 
 /** Where CI checks out `shared/` beside the repository. */
-export const STANDARD_CODERS_YAML = path.join(repoRoot, "..", "shared", "conformance", "standard_coders.yaml");
+export const STANDARD_CODERS_YAML = path.join(
+  repoRoot,
+  "..",
+  "shared",
+  "conformance",
+  "standard_coders.yaml",
+);
 
 /** A coder spec as the YAML writes it (payload as a latin1 string). */
 export interface YamlCoderSpec {
@@ -174,9 +180,11 @@ function rowParser(schema: RowSchema): Parser {
   return (x) => {
     const o = x as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => !fields.some((f) => f.name === k));
-    if (extra.length > 0) throw new Error(`example has fields not in the schema: ${extra.join(", ")}`);
+    if (extra.length > 0)
+      throw new Error(`example has fields not in the schema: ${extra.join(", ")}`);
     const row: Record<string, unknown> = {};
-    for (const f of fields) row[f.name] = o[f.name] === null || o[f.name] === undefined ? null : f.parse(o[f.name]);
+    for (const f of fields)
+      row[f.name] = o[f.name] === null || o[f.name] === undefined ? null : f.parse(o[f.name]);
     return row;
   };
 }
@@ -213,7 +221,8 @@ function nonNullFieldParser(t: RowFieldType): Parser {
     case "map": {
       const k = fieldParser(t.key);
       const v = fieldParser(t.value);
-      return (x) => new Map(Object.entries(x as Record<string, unknown>).map(([a, b]) => [k(a), v(b)]));
+      return (x) =>
+        new Map(Object.entries(x as Record<string, unknown>).map(([a, b]) => [k(a), v(b)]));
     }
     case "row":
       return rowParser(t.schema);
@@ -247,7 +256,8 @@ export function loadConformanceCases(file: string = STANDARD_CODERS_YAML): Confo
   const docs = parseAllDocuments(fs.readFileSync(file, "utf8"), { intAsBigInt: true });
   const cases: ConformanceCase[] = [];
   for (const [index, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
-    if (doc.errors.length > 0) throw new Error(`section ${index} of ${file}: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0)
+      throw new Error(`section ${index} of ${file}: ${doc.errors[0]!.message}`);
     const section = doc.toJS() as {
       coder: YamlCoderSpec;
       nested?: boolean;
@@ -261,9 +271,14 @@ export function loadConformanceCases(file: string = STANDARD_CODERS_YAML): Confo
       name,
       spec: toSpec(section.coder),
       yamlSpec: section.coder,
-      contexts: section.nested === undefined ? ["nested", "outer"] : [section.nested ? "nested" : "outer"],
+      contexts:
+        section.nested === undefined ? ["nested", "outer"] : [section.nested ? "nested" : "outer"],
       nonDeterministic: section.coder.non_deterministic === true,
-      examples: Object.entries(section.examples ?? {}).map(([bytes, raw]) => ({ bytes: latin1(bytes), value: parse(raw), raw })),
+      examples: Object.entries(section.examples ?? {}).map(([bytes, raw]) => ({
+        bytes: latin1(bytes),
+        value: parse(raw),
+        raw,
+      })),
       state:
         section.coder.state === undefined
           ? undefined
@@ -278,9 +293,11 @@ export function stateReaderFor(state: Map<string, Uint8Array>): StateBackedItera
   return {
     async readPage(token, continuation) {
       const data = state.get(Buffer.from(token).toString("latin1"));
-      if (data === undefined) throw new Error(`unknown state token ${Buffer.from(token).toString("latin1")}`);
+      if (data === undefined)
+        throw new Error(`unknown state token ${Buffer.from(token).toString("latin1")}`);
       const half = data.length >> 1;
-      if (continuation === undefined) return { data: data.subarray(0, half), continuationToken: new Uint8Array([1]) };
+      if (continuation === undefined)
+        return { data: data.subarray(0, half), continuationToken: new Uint8Array([1]) };
       return { data: data.subarray(half) };
     },
   };

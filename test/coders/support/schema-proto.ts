@@ -20,7 +20,10 @@ function fieldType(t: RowFieldType): schemaApi.FieldType {
     case "atomic":
       return new schemaApi.FieldType({ nullable, atomic_type: ATOMIC[t.atomic] });
     case "array":
-      return new schemaApi.FieldType({ nullable, array_type: new schemaApi.ArrayType({ element_type: fieldType(t.element) }) });
+      return new schemaApi.FieldType({
+        nullable,
+        array_type: new schemaApi.ArrayType({ element_type: fieldType(t.element) }),
+      });
     case "iterable":
       return new schemaApi.FieldType({
         nullable,
@@ -29,10 +32,16 @@ function fieldType(t: RowFieldType): schemaApi.FieldType {
     case "map":
       return new schemaApi.FieldType({
         nullable,
-        map_type: new schemaApi.MapType({ key_type: fieldType(t.key), value_type: fieldType(t.value) }),
+        map_type: new schemaApi.MapType({
+          key_type: fieldType(t.key),
+          value_type: fieldType(t.value),
+        }),
       });
     case "row":
-      return new schemaApi.FieldType({ nullable, row_type: new schemaApi.RowType({ schema: schemaProto(t.schema) }) });
+      return new schemaApi.FieldType({
+        nullable,
+        row_type: new schemaApi.RowType({ schema: schemaProto(t.schema) }),
+      });
     case "logical":
       return new schemaApi.FieldType({
         nullable,
@@ -52,7 +61,11 @@ export function schemaProto(schema: RowSchema): schemaApi.Schema {
     encoding_positions_set: schema.encodingPositionsSet === true,
     fields: schema.fields.map(
       (f) =>
-        new schemaApi.Field({ name: f.name, type: fieldType(f.type), encoding_position: f.encodingPosition ?? 0 }),
+        new schemaApi.Field({
+          name: f.name,
+          type: fieldType(f.type),
+          encoding_position: f.encodingPosition ?? 0,
+        }),
     ),
   });
 }
