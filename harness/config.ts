@@ -39,6 +39,8 @@ export interface HarnessOptions {
   prometheusUserCounters?: boolean;
   /** Turn `console.*` into structured log records (worker and instruction ids); `firefly boot` turns it on. @default false */
   captureConsole?: boolean;
+  /** Heap limit of each pool thread in MiB: a runaway bundle kills only its thread. @default 4096 */
+  maxThreadHeapMb?: number;
   /** Largest single element a data source accepts, in bytes. @default 536870912 */
   maxElementBytes?: number;
   /** gRPC message size limit. @default 2147483647 */
@@ -63,6 +65,7 @@ export interface HarnessConfig {
   prometheusUserCounters: boolean;
   captureConsole: boolean;
   maxElementBytes: number;
+  maxThreadHeapMb: number;
   grpc: GrpcSettings;
   logger: Logger;
 }
@@ -129,6 +132,7 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     prometheusUserCounters: options.prometheusUserCounters ?? false,
     captureConsole: options.captureConsole ?? false,
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
+    maxThreadHeapMb: positiveInteger("maxThreadHeapMb", options.maxThreadHeapMb, 4096),
     grpc: {
       ...DEFAULT_GRPC_SETTINGS,
       maxMessageBytes: positiveInteger(

@@ -70,6 +70,7 @@ export class FnHarness {
             logLevel: this.config.logLevel,
             maxElementBytes: this.config.maxElementBytes,
             flushPolicy: this.config.flushPolicy,
+            maxThreadHeapMb: this.config.maxThreadHeapMb,
           });
     this.services = {
       workerId,

@@ -40,6 +40,8 @@ const FLAGS = {
   log_level: { type: "string" },
   metrics_port: { type: "string" },
   metrics_host: { type: "string" },
+  thread_heap_mb: { type: "string" },
+  max_element_bytes: { type: "string" },
 } as const;
 
 export interface BootSettings {
@@ -56,6 +58,8 @@ export interface BootSettings {
   threads: number | undefined;
   metricsPort: number | undefined;
   metricsHost: string | undefined;
+  threadHeapMb: number | undefined;
+  maxElementBytes: number | undefined;
 }
 
 function portFlag(name: string, value: string | undefined): number | undefined {
@@ -64,6 +68,16 @@ function portFlag(name: string, value: string | undefined): number | undefined {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new Error(
       `firefly boot: --${name} must be a port (0..65535), got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+function positiveFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new Error(
+      `firefly boot: --${name} must be a positive integer, got ${JSON.stringify(value)}`,
     );
   return n;
 }
@@ -102,6 +116,8 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
     threads: threadsFlag(values.threads),
     metricsPort: portFlag("metrics_port", values.metrics_port),
     metricsHost: values.metrics_host,
+    threadHeapMb: positiveFlag("thread_heap_mb", values.thread_heap_mb),
+    maxElementBytes: positiveFlag("max_element_bytes", values.max_element_bytes),
   };
 }
 
@@ -171,6 +187,8 @@ export async function boot(settings: BootSettings): Promise<number> {
       (optionThreads === undefined ? undefined : threadsFlag(String(optionThreads))),
     logLevel: settings.logLevel,
     captureConsole: true,
+    maxThreadHeapMb: settings.threadHeapMb,
+    maxElementBytes: settings.maxElementBytes,
     metricsPort:
       settings.metricsPort ??
       (options.firefly_metrics_port === undefined
