@@ -37,6 +37,21 @@ export class FakeRunner {
   /** Stop reading the data stream (backpressure tests). */
   private dataPaused = false;
   private nextId = 1;
+  private statusCall:
+    grpc.ServerDuplexStream<fnApi.WorkerStatusResponse, fnApi.WorkerStatusRequest> | undefined;
+  private readonly statusWaiters = new Map<string, (r: fnApi.WorkerStatusResponse) => void>();
+
+  /** Asks the worker for its status over the stream it opened (undefined if it has not). */
+  requestStatus(): Promise<fnApi.WorkerStatusResponse> | undefined {
+    const call = this.statusCall;
+    if (!call) return undefined;
+    const id = `status-${this.nextId++}`;
+    const response = new Promise<fnApi.WorkerStatusResponse>((resolve) =>
+      this.statusWaiters.set(id, resolve),
+    );
+    call.write(new fnApi.WorkerStatusRequest({ id }));
+    return response;
+  }
 
   static async start(): Promise<FakeRunner> {
     const runner = new FakeRunner();
@@ -100,6 +115,20 @@ export class FakeRunner {
     this.server.addService(fnApi.UnimplementedBeamFnLoggingService.definition, {
       Logging: (call: grpc.ServerDuplexStream<fnApi.LogEntry.List, fnApi.LogControl>) => {
         call.on("data", (list: fnApi.LogEntry.List) => this.logs.push(...list.log_entries));
+        call.on("error", () => undefined);
+        call.on("end", () => call.end());
+      },
+    });
+    this.server.addService(fnApi.UnimplementedBeamFnWorkerStatusService.definition, {
+      WorkerStatus: (
+        call: grpc.ServerDuplexStream<fnApi.WorkerStatusResponse, fnApi.WorkerStatusRequest>,
+      ) => {
+        this.statusCall = call;
+        call.on("data", (r: fnApi.WorkerStatusResponse) => {
+          const waiter = this.statusWaiters.get(r.id);
+          this.statusWaiters.delete(r.id);
+          waiter?.(r);
+        });
         call.on("error", () => undefined);
         call.on("end", () => call.end());
       },
