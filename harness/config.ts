@@ -43,6 +43,8 @@ export interface HarnessOptions {
   maxThreadHeapMb?: number;
   /** Largest single element a data source accepts, in bytes. @default 536870912 */
   maxElementBytes?: number;
+  /** The pipeline's options (from provisioning), visible to DoFns as `ctx.options`. @default {} */
+  pipelineOptions?: Record<string, unknown>;
   /** gRPC message size limit. @default 2147483647 */
   maxMessageBytes?: number;
   /** The logger (pino); a child with `worker_id` is made from it. */
@@ -66,6 +68,7 @@ export interface HarnessConfig {
   captureConsole: boolean;
   maxElementBytes: number;
   maxThreadHeapMb: number;
+  pipelineOptions: Record<string, unknown>;
   grpc: GrpcSettings;
   logger: Logger;
 }
@@ -133,6 +136,7 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     captureConsole: options.captureConsole ?? false,
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
     maxThreadHeapMb: positiveInteger("maxThreadHeapMb", options.maxThreadHeapMb, 4096),
+    pipelineOptions: { ...(options.pipelineOptions ?? {}) },
     grpc: {
       ...DEFAULT_GRPC_SETTINGS,
       maxMessageBytes: positiveInteger(

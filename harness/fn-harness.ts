@@ -57,6 +57,7 @@ export class FnHarness {
             channels: this.channels,
             processors: new ProcessorCache(logger, {
               maxElementBytes: this.config.maxElementBytes,
+              pipelineOptions: this.config.pipelineOptions,
             }),
             stateCache,
             flushPolicy: this.config.flushPolicy,
@@ -71,6 +72,7 @@ export class FnHarness {
             maxElementBytes: this.config.maxElementBytes,
             flushPolicy: this.config.flushPolicy,
             maxThreadHeapMb: this.config.maxThreadHeapMb,
+            pipelineOptions: this.config.pipelineOptions,
           });
     this.services = {
       workerId,
@@ -179,13 +181,20 @@ export class FnHarness {
 
   private async shutdown(): Promise<void> {
     this.state = "STOPPING";
-    this.control.close();
     this.status?.close();
-    this.channels.close(); // fails every bundle still waiting on data or state
+    // Fail in-flight bundles first (their inputs and state go away; pool threads
+    // are stopped), give their error responses a bounded time to reach the
+    // runner while the control stream is still open, then close it.
+    this.channels.close();
+    const executorClosed = this.services.executor.close();
     const settle = Promise.allSettled([...this.inFlight]);
-    const timeout = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    const timeout = new Promise((resolve) => setTimeout(resolve, 3000).unref());
     await Promise.race([settle, timeout]);
-    await this.services.executor.close();
+    this.control.close();
+    await Promise.race([
+      executorClosed,
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
     await this.metricsServer?.close();
     this.state = "STOPPED";
     this.config.logger.info("worker stopped");

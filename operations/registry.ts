@@ -30,9 +30,14 @@ export interface OperationContext {
 export interface OperationLimits {
   /** Largest single element a data source accepts, in bytes (a clear error past it). */
   maxElementBytes: number;
+  /** The pipeline's options, visible to user code as `ctx.options`. */
+  pipelineOptions: Readonly<Record<string, unknown>>;
 }
 
-export const DEFAULT_LIMITS: OperationLimits = { maxElementBytes: 512 * 1024 * 1024 };
+export const DEFAULT_LIMITS: OperationLimits = {
+  maxElementBytes: 512 * 1024 * 1024,
+  pipelineOptions: {},
+};
 
 export type OperationFactory = (ctx: OperationContext) => Operation;
 

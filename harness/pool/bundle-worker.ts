@@ -5,7 +5,7 @@
  * stay in the thread that registered them and run when the conductor
  * broadcasts `finalize` for their instruction.
  */
-import { BroadcastChannel, type MessagePort } from "node:worker_threads";
+import { BroadcastChannel, workerData, type MessagePort } from "node:worker_threads";
 import { pino } from "pino";
 import "../../operations/index.js";
 import type { FinalizationCallback } from "../../operations/bundle-services.js";
@@ -51,6 +51,11 @@ finalizeChannel.onmessage = (event: unknown) => {
   })();
 };
 
+function pipelineOptions(): Record<string, unknown> {
+  const data = workerData as { pipelineOptions?: Record<string, unknown> } | undefined;
+  return data?.pipelineOptions ?? {};
+}
+
 function descriptorOf(task: BundleTask): fnApi.ProcessBundleDescriptor {
   const key = Buffer.from(task.descriptor).toString("base64");
   const known = descriptors.get(task.descriptorId);
@@ -84,7 +89,10 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
     const descriptor = descriptorOf(task);
     processor =
       idle.get(task.descriptorId)?.pop() ??
-      (await BundleProcessor.create(descriptor, { maxElementBytes: task.maxElementBytes }));
+      (await BundleProcessor.create(descriptor, {
+        maxElementBytes: task.maxElementBytes,
+        pipelineOptions: pipelineOptions(),
+      }));
     const layout = processor.progressLayout();
     task.port.postMessage({ type: "ready", layout });
     const running = processor;

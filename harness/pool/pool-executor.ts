@@ -41,6 +41,8 @@ export interface PoolExecutorOptions {
   logLevel: string;
   maxElementBytes: number;
   flushPolicy: FlushPolicy;
+  /** The pipeline's options, handed to every thread. */
+  pipelineOptions: Record<string, unknown>;
   /** Heap limit of each thread in MB (a runaway bundle kills only its thread). @default 4096 */
   maxThreadHeapMb?: number;
 }
@@ -76,6 +78,7 @@ export class PoolExecutor implements BundleExecutor {
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
       resourceLimits: { maxOldGenerationSizeMb: options.maxThreadHeapMb ?? 4096 },
+      workerData: { pipelineOptions: options.pipelineOptions },
     });
     this.finalizeChannel.unref();
     this.finalizeChannel.onmessage = (event: unknown) => {

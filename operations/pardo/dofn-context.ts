@@ -15,6 +15,8 @@ export class DoFnContext {
     private readonly host: ParDoHost,
     readonly config: unknown,
     readonly metrics: MetricsContainer,
+    /** The pipeline's options (from the runner's provisioning). */
+    readonly options: Readonly<Record<string, unknown>>,
   ) {}
 
   get timestamp(): bigint {

@@ -54,7 +54,7 @@ export class ParDoOperation implements Operation, ParDoHost {
       mainTag === undefined
         ? { process: () => undefined }
         : (this.outputs.get(mainTag) as Receiver);
-    this.ctx = new DoFnContext(this, spec.config, this.metrics);
+    this.ctx = new DoFnContext(this, spec.config, this.metrics, op.limits.pipelineOptions);
     try {
       this.features = new ParDoFeatures(op, payload, (family, timer, element) =>
         this.fireTimer(family, timer, element),

@@ -187,6 +187,7 @@ export async function boot(settings: BootSettings): Promise<number> {
       (optionThreads === undefined ? undefined : threadsFlag(String(optionThreads))),
     logLevel: settings.logLevel,
     captureConsole: true,
+    pipelineOptions: options,
     maxThreadHeapMb: settings.threadHeapMb,
     maxElementBytes: settings.maxElementBytes,
     metricsPort:

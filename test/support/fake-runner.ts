@@ -5,7 +5,7 @@
  * collect outputs, and break streams on purpose.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fnApi } from "../../proto/index.js";
+import { artifactApi, fnApi, pipelineApi, provisionApi } from "../../proto/index.js";
 
 type ControlCall = grpc.ServerDuplexStream<fnApi.InstructionResponse, fnApi.InstructionRequest>;
 type DataCall = grpc.ServerDuplexStream<fnApi.Elements, fnApi.Elements>;
@@ -37,6 +37,10 @@ export class FakeRunner {
   /** Stop reading the data stream (backpressure tests). */
   private dataPaused = false;
   private nextId = 1;
+  /** What GetProvisionInfo answers (it requires `worker_id` metadata, as runners do). */
+  provisionInfo = new provisionApi.ProvisionInfo();
+  /** Staged artifacts by staged name, served through ArtifactRetrievalService. */
+  readonly artifacts = new Map<string, Uint8Array>();
   private statusCall:
     grpc.ServerDuplexStream<fnApi.WorkerStatusResponse, fnApi.WorkerStatusRequest> | undefined;
   private readonly statusWaiters = new Map<string, (r: fnApi.WorkerStatusResponse) => void>();
@@ -131,6 +135,56 @@ export class FakeRunner {
         });
         call.on("error", () => undefined);
         call.on("end", () => call.end());
+      },
+    });
+    this.server.addService(provisionApi.UnimplementedProvisionServiceService.definition, {
+      GetProvisionInfo: (
+        call: grpc.ServerUnaryCall<
+          provisionApi.GetProvisionInfoRequest,
+          provisionApi.GetProvisionInfoResponse
+        >,
+        cb: grpc.sendUnaryData<provisionApi.GetProvisionInfoResponse>,
+      ) => {
+        if (call.metadata.get("worker_id").length === 0) {
+          cb({ code: grpc.status.INVALID_ARGUMENT, details: "worker_id metadata is required" });
+        } else {
+          cb(null, new provisionApi.GetProvisionInfoResponse({ info: this.provisionInfo }));
+        }
+      },
+    });
+    this.server.addService(artifactApi.UnimplementedArtifactRetrievalServiceService.definition, {
+      ResolveArtifacts: (
+        call: grpc.ServerUnaryCall<
+          artifactApi.ResolveArtifactsRequest,
+          artifactApi.ResolveArtifactsResponse
+        >,
+        cb: grpc.sendUnaryData<artifactApi.ResolveArtifactsResponse>,
+      ) =>
+        cb(
+          null,
+          new artifactApi.ResolveArtifactsResponse({ replacements: call.request.artifacts }),
+        ),
+      GetArtifact: (
+        call: grpc.ServerWritableStream<
+          artifactApi.GetArtifactRequest,
+          artifactApi.GetArtifactResponse
+        >,
+      ) => {
+        const name = pipelineApi.ArtifactStagingToRolePayload.deserializeBinary(
+          call.request.artifact.role_payload,
+        ).staged_name;
+        const bytes = this.artifacts.get(name);
+        if (!bytes) {
+          call.destroy(
+            Object.assign(new Error(`no artifact ${name}`), { code: grpc.status.NOT_FOUND }),
+          );
+          return;
+        }
+        for (let i = 0; i < bytes.length; i += 64 * 1024)
+          call.write(
+            new artifactApi.GetArtifactResponse({ data: bytes.subarray(i, i + 64 * 1024) }),
+          );
+        call.end();
       },
     });
     const port = await new Promise<number>((resolve, reject) =>
