@@ -143,7 +143,14 @@ export async function boot(settings: BootSettings): Promise<number> {
     dependencies = info.dependencies;
     if (info.has_pipeline_options)
       options = normalizePipelineOptions(structToJson(info.pipeline_options));
-    logger.info({ options: redactedOptions(options) }, "provisioned");
+    logger.info(
+      {
+        options: redactedOptions(options),
+        runnerCapabilities: info.runner_capabilities,
+        dependencies: info.dependencies.length,
+      },
+      "provisioned",
+    );
   }
   if (!controlUrl) {
     throw new Error(
