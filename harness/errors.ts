@@ -35,7 +35,8 @@ export class BundleError extends Error {
 /** A transport (gRPC stream) ended or failed while a bundle still needed it. */
 export class TransportError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // A stream that simply ended has no cause; do not record an undefined one.
+    super(message, options?.cause === undefined ? undefined : options);
     this.name = "TransportError";
   }
 }
@@ -48,18 +49,19 @@ export class TransportError extends Error {
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let current: unknown = err;
+  let more = true; // an Error's `cause` may be present and undefined (`throw undefined`)
   let innermostStack: string | undefined;
-  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+  for (let depth = 0; more && depth < 8; depth++) {
     if (current instanceof Error) {
       parts.push(`${current.name}: ${current.message}`);
       innermostStack = current.stack ?? innermostStack;
+      more = "cause" in current;
       current = current.cause;
     } else {
       parts.push(`thrown value: ${safeString(current)}`);
-      current = undefined;
+      more = false;
     }
   }
-  if (parts.length === 0) parts.push(`thrown value: ${safeString(err)}`);
   const text = parts.join("\ncaused by: ");
   return innermostStack ? `${text}\n${innermostStack}` : text;
 }

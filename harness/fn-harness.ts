@@ -91,6 +91,7 @@ export class FnHarness {
         { userCounters: this.config.prometheusUserCounters },
       ),
       pendingFinalizations: new Map(),
+      startingBundles: new Set(),
     };
   }
 

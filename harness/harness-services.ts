@@ -18,6 +18,8 @@ export interface HarnessServices {
   readonly shortIds: ShortIdTable;
   readonly metrics: WorkerMetrics;
   /** Finalization callbacks of bundles that answered `requires_finalization`. */
+  /** Instruction ids of bundles between request and executor start (duplicate detection). */
+  readonly startingBundles: Set<string>;
   readonly pendingFinalizations: Map<
     string,
     { callbacks: FinalizationCallback[]; expiresAt: number }

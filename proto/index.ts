@@ -35,9 +35,6 @@ import * as schemaFile from "./gen/schema.js";
 import * as windowFnsFile from "./gen/standard_window_fns.js";
 import * as jobApiFile from "./gen/beam_job_api.js";
 import * as artifactApiFile from "./gen/beam_artifact_api.js";
-import * as structFile from "./gen/google/protobuf/struct.js";
-import * as timestampFile from "./gen/google/protobuf/timestamp.js";
-import * as durationFile from "./gen/google/protobuf/duration.js";
 
 /** Fn API: control, data, state, logging, worker status, external worker pool. */
 export import fnApi = fnApiFile.org.apache.beam.model.fn_execution.v1;
@@ -59,11 +56,4 @@ export import jobApi = jobApiFile.org.apache.beam.model.job_management.v1;
 export import artifactApi = artifactApiFile.org.apache.beam.model.job_management.v1;
 
 /** Well-known types used by the Beam protos: `Struct`, `Value`, `ListValue`, `Timestamp`, `Duration`. */
-export namespace wkt {
-  export import Struct = structFile.google.protobuf.Struct;
-  export import Value = structFile.google.protobuf.Value;
-  export import ListValue = structFile.google.protobuf.ListValue;
-  export import NullValue = structFile.google.protobuf.NullValue;
-  export import Timestamp = timestampFile.google.protobuf.Timestamp;
-  export import Duration = durationFile.google.protobuf.Duration;
-}
+export * as wkt from "./wkt.js";

@@ -4,6 +4,7 @@
  */
 import { fnApi } from "../../proto/index.js";
 import { ProtocolError } from "../errors.js";
+import type { HarnessServices } from "../harness-services.js";
 import { registerInstructionHandler } from "./instruction-registry.js";
 
 /** How long finalization callbacks wait for `finalize_bundle` before they are dropped. */
@@ -16,6 +17,23 @@ registerInstructionHandler("register", async (request, h) => {
 });
 
 registerInstructionHandler("process_bundle", async (request, h) => {
+  if (
+    h.executor.isActive(request.instruction_id) ||
+    h.startingBundles.has(request.instruction_id)
+  ) {
+    throw new ProtocolError(
+      `instruction id ${JSON.stringify(request.instruction_id)} is already running a bundle`,
+    );
+  }
+  h.startingBundles.add(request.instruction_id);
+  try {
+    return await processBundle(request, h);
+  } finally {
+    h.startingBundles.delete(request.instruction_id);
+  }
+});
+
+async function processBundle(request: fnApi.InstructionRequest, h: HarnessServices) {
   const body = request.process_bundle;
   const started = performance.now();
   h.metrics.bundleStarted();
@@ -43,7 +61,7 @@ registerInstructionHandler("process_bundle", async (request, h) => {
       requires_finalization: requiresFinalization,
     }),
   };
-});
+}
 
 registerInstructionHandler("process_bundle_progress", async (request, h) => {
   const id = request.process_bundle_progress.instruction_id;

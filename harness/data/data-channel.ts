@@ -80,6 +80,7 @@ export class DataChannel implements InboundAccounting {
       this.inbound.set(instructionId, inbound);
     }
     inbound.claimed = true;
+    this.finished.delete(instructionId); // an id may be reused once its bundle ended
     return inbound;
   }
 

@@ -41,6 +41,7 @@ const FLAGS = {
   metrics_port: { type: "string" },
   metrics_host: { type: "string" },
   thread_heap_mb: { type: "string" },
+  orphan_data_timeout_ms: { type: "string" },
   max_element_bytes: { type: "string" },
 } as const;
 
@@ -59,6 +60,7 @@ export interface BootSettings {
   metricsPort: number | undefined;
   metricsHost: string | undefined;
   threadHeapMb: number | undefined;
+  orphanDataTimeoutMs: number | undefined;
   maxElementBytes: number | undefined;
 }
 
@@ -117,6 +119,7 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
     metricsPort: portFlag("metrics_port", values.metrics_port),
     metricsHost: values.metrics_host,
     threadHeapMb: positiveFlag("thread_heap_mb", values.thread_heap_mb),
+    orphanDataTimeoutMs: positiveFlag("orphan_data_timeout_ms", values.orphan_data_timeout_ms),
     maxElementBytes: positiveFlag("max_element_bytes", values.max_element_bytes),
   };
 }
@@ -196,6 +199,7 @@ export async function boot(settings: BootSettings): Promise<number> {
     captureConsole: true,
     pipelineOptions: options,
     maxThreadHeapMb: settings.threadHeapMb,
+    orphanDataTimeoutMs: settings.orphanDataTimeoutMs,
     maxElementBytes: settings.maxElementBytes,
     metricsPort:
       settings.metricsPort ??

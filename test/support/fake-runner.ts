@@ -26,13 +26,19 @@ export class FakeRunner {
   private controlWaiters: ((c: ControlCall) => void)[] = [];
   private data: DataCall | undefined;
   private dataWaiters: ((c: DataCall) => void)[] = [];
-  private readonly responses = new Map<string, (r: fnApi.InstructionResponse) => void>();
+  /**
+   * Waiters by instruction id. A stack: when a request reuses an id (fault
+   * tests), the answer that comes first is the rejection of the latest one.
+   */
+  private readonly responses = new Map<string, ((r: fnApi.InstructionResponse) => void)[]>();
   private readonly outputs = new Map<string, Collected>();
   readonly descriptors = new Map<string, fnApi.ProcessBundleDescriptor>();
   readonly logs: fnApi.LogEntry[] = [];
   /** State values by serialized StateKey; each value is a list of appended chunks. */
   readonly state = new Map<string, Uint8Array[]>();
   statePageSize = 1 << 20;
+  /** Break the state stream when the next request arrives (fault tests). */
+  breakStateOnNextRequest = false;
   readonly stateRequests = { get: 0, append: 0, clear: 0 };
   /** Stop reading the data stream (backpressure tests). */
   private dataPaused = false;
@@ -68,8 +74,9 @@ export class FakeRunner {
       Control: (call: ControlCall) => {
         this.control = call;
         call.on("data", (r: fnApi.InstructionResponse) => {
-          const waiter = this.responses.get(r.instruction_id);
-          this.responses.delete(r.instruction_id);
+          const waiters = this.responses.get(r.instruction_id);
+          const waiter = waiters?.pop();
+          if (waiters?.length === 0) this.responses.delete(r.instruction_id);
           waiter?.(r);
         });
         call.on("error", () => undefined);
@@ -111,7 +118,14 @@ export class FakeRunner {
     });
     this.server.addService(fnApi.UnimplementedBeamFnStateService.definition, {
       State: (call: grpc.ServerDuplexStream<fnApi.StateRequest, fnApi.StateResponse>) => {
-        call.on("data", (req: fnApi.StateRequest) => call.write(this.answerState(req)));
+        call.on("data", (req: fnApi.StateRequest) => {
+          if (this.breakStateOnNextRequest) {
+            this.breakStateOnNextRequest = false;
+            failStream(call, "state stream broken on purpose");
+            return;
+          }
+          call.write(this.answerState(req));
+        });
         call.on("error", () => undefined);
         call.on("end", () => call.end());
       },
@@ -209,9 +223,11 @@ export class FakeRunner {
   async instruct(request: fnApi.InstructionRequest): Promise<fnApi.InstructionResponse> {
     if (!request.instruction_id) request.instruction_id = `i${this.nextId++}`;
     const control = await this.controlStream();
-    const response = new Promise<fnApi.InstructionResponse>((resolve) =>
-      this.responses.set(request.instruction_id, resolve),
-    );
+    const response = new Promise<fnApi.InstructionResponse>((resolve) => {
+      const waiters = this.responses.get(request.instruction_id) ?? [];
+      waiters.push(resolve);
+      this.responses.set(request.instruction_id, waiters);
+    });
     control.write(request);
     return response;
   }
@@ -288,7 +304,7 @@ export class FakeRunner {
   }
 
   breakData(): void {
-    this.data?.destroy(new Error("broken on purpose"));
+    if (this.data) failStream(this.data, "data stream broken on purpose");
     this.data = undefined;
   }
 
@@ -349,4 +365,9 @@ export class FakeRunner {
       error: `unsupported state request ${req.request}`,
     });
   }
+}
+
+/** Ends a bidirectional server stream with an UNAVAILABLE status, as a runner that fails would. */
+function failStream(call: grpc.ServerDuplexStream<unknown, unknown>, details: string): void {
+  call.emit("error", Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details }));
 }
