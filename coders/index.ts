@@ -46,6 +46,7 @@ export { DOUBLE_URN, DoubleCoder } from "./double.js";
 export { GLOBAL_WINDOW_URN, GlobalWindowCoder } from "./global-window.js";
 export { INTERVAL_WINDOW_URN, IntervalWindowCoder } from "./interval-window.js";
 export { ITERABLE_URN, IterableCoder } from "./iterable.js";
+export { JSON_URN, JsonCoder } from "./json.js";
 export { KV_URN, KvCoder } from "./kv.js";
 export { LENGTH_PREFIX_URN, LengthPrefixCoder } from "./length-prefix.js";
 export {

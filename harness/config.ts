@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from "./data/element-sink.js";
-import { DEFAULT_GRPC_SETTINGS, type GrpcSettings } from "./grpc-settings.js";
+import { grpcSettingsFromOptions, type GrpcSettings } from "./grpc-settings.js";
 
 export interface HarnessOptions {
   /** The worker id the runner assigned (sent as `worker_id` metadata). */
@@ -45,6 +45,14 @@ export interface HarnessOptions {
   maxElementBytes?: number;
   /** The pipeline's options (from provisioning), visible to DoFns as `ctx.options`. @default {} */
   pipelineOptions?: Record<string, unknown>;
+  /**
+   * Sample elements of every PCollection for `sample_data` requests. @default
+   * true when the pipeline option `experiments` has `enable_data_sampling`
+   * (Beam's switch), else false.
+   */
+  dataSampling?: boolean;
+  /** After the first 10 elements of a PCollection, sample one per this period. @default 30000 */
+  dataSamplingPeriodMs?: number;
   /** gRPC message size limit. @default 2147483647 */
   maxMessageBytes?: number;
   /** The logger (pino); a child with `worker_id` is made from it. */
@@ -69,6 +77,8 @@ export interface HarnessConfig {
   maxElementBytes: number;
   maxThreadHeapMb: number;
   pipelineOptions: Record<string, unknown>;
+  /** Data sampling settings; undefined when sampling is off. */
+  dataSampling: { firstN: number; everyMs: number; maxSamples: number } | undefined;
   grpc: GrpcSettings;
   logger: Logger;
 }
@@ -86,6 +96,17 @@ function positiveInteger(
     );
   }
   return value;
+}
+
+/** Whether Beam's `experiments` option (a list or a comma-separated string) names `name`. */
+function hasExperiment(options: Record<string, unknown> | undefined, name: string): boolean {
+  const experiments = options?.experiments;
+  const list = Array.isArray(experiments)
+    ? experiments
+    : typeof experiments === "string"
+      ? experiments.split(",")
+      : [];
+  return list.some((e) => typeof e === "string" && e.trim() === name);
 }
 
 export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
@@ -137,12 +158,20 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
     maxThreadHeapMb: positiveInteger("maxThreadHeapMb", options.maxThreadHeapMb, 4096),
     pipelineOptions: { ...(options.pipelineOptions ?? {}) },
+    dataSampling:
+      (options.dataSampling ?? hasExperiment(options.pipelineOptions, "enable_data_sampling"))
+        ? {
+            firstN: 10,
+            maxSamples: 10,
+            everyMs: positiveInteger("dataSamplingPeriodMs", options.dataSamplingPeriodMs, 30_000),
+          }
+        : undefined,
     grpc: {
-      ...DEFAULT_GRPC_SETTINGS,
+      ...grpcSettingsFromOptions(options.pipelineOptions ?? {}),
       maxMessageBytes: positiveInteger(
         "maxMessageBytes",
         options.maxMessageBytes,
-        DEFAULT_GRPC_SETTINGS.maxMessageBytes,
+        grpcSettingsFromOptions(options.pipelineOptions ?? {}).maxMessageBytes,
       ),
     },
     logger: options.logger.child({ worker_id: options.workerId }),

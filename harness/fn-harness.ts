@@ -19,6 +19,7 @@ import { instructionHandler } from "./control/instruction-registry.js";
 import { ChannelPool } from "./data/channel-pool.js";
 import { describeError, IllegalStateError } from "./errors.js";
 import type { HarnessServices } from "./harness-services.js";
+import { DataSampler } from "./monitoring/data-sampler.js";
 import { startMetricsServer, type MetricsServer } from "./monitoring/metrics-server.js";
 import { ShortIdTable } from "./monitoring/monitoring-infos.js";
 import { StatusClient } from "./monitoring/status-client.js";
@@ -36,6 +37,13 @@ export class FnHarness {
   readonly services: HarnessServices;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped: Promise<void> | undefined;
+  /**
+   * Rejecters of the instructions being answered: shutdown rejects those that
+   * did not finish (hung user code). One entry per running instruction, removed
+   * when it settles (racing every instruction against one long-lived promise
+   * would leak a reaction per instruction).
+   */
+  private readonly abandoners = new Set<(err: Error) => void>();
   private metricsServer: MetricsServer | undefined;
   private status: StatusClient | undefined;
 
@@ -51,6 +59,8 @@ export class FnHarness {
       logger,
     });
     const stateCache = new StateCache(this.config.stateCacheBytes);
+    const sampling = this.config.dataSampling;
+    const dataSampler = sampling ? new DataSampler(sampling) : undefined;
     const executor: BundleExecutor =
       this.config.threads === 0
         ? new InlineExecutor({
@@ -58,6 +68,10 @@ export class FnHarness {
             processors: new ProcessorCache(logger, {
               maxElementBytes: this.config.maxElementBytes,
               pipelineOptions: this.config.pipelineOptions,
+              dataSampling:
+                sampling && dataSampler
+                  ? { ...sampling, sink: dataSampler, describeError }
+                  : undefined,
             }),
             stateCache,
             flushPolicy: this.config.flushPolicy,
@@ -73,6 +87,7 @@ export class FnHarness {
             flushPolicy: this.config.flushPolicy,
             maxThreadHeapMb: this.config.maxThreadHeapMb,
             pipelineOptions: this.config.pipelineOptions,
+            dataSampling: sampling && dataSampler ? { ...sampling, sink: dataSampler } : undefined,
           });
     this.services = {
       workerId,
@@ -92,6 +107,7 @@ export class FnHarness {
       ),
       pendingFinalizations: new Map(),
       startingBundles: new Set(),
+      dataSampler,
     };
   }
 
@@ -120,6 +136,11 @@ export class FnHarness {
     );
     lines.push(
       `descriptors: ${this.services.descriptors.size}; inbound buffered: ${this.channels.inboundBufferedBytes} bytes`,
+    );
+    const resources = new Map<string, number>();
+    for (const r of process.getActiveResourcesInfo()) resources.set(r, (resources.get(r) ?? 0) + 1);
+    lines.push(
+      `active handles: ${[...resources].map(([kind, n]) => `${kind}=${n}`).join(" ") || "none"}`,
     );
     const active = this.services.executor.activeBundles();
     lines.push(`active bundles: ${active.length}`);
@@ -191,7 +212,15 @@ export class FnHarness {
     const settle = Promise.allSettled([...this.inFlight]);
     const timeout = new Promise((resolve) => setTimeout(resolve, 3000).unref());
     await Promise.race([settle, timeout]);
-    this.control.close();
+    // Instructions still running (user code that never returns) are answered
+    // with an error rather than left without a response.
+    const stopping = new Error("the worker is stopping and the instruction did not finish in time");
+    for (const abandon of this.abandoners) abandon(stopping);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => setTimeout(resolve, 500).unref()),
+    ]);
+    await this.control.close();
     await Promise.race([
       executorClosed,
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
@@ -206,6 +235,14 @@ export class FnHarness {
     this.inFlight.add(work);
   }
 
+  /** `work`, or a rejection if shutdown abandons it first. */
+  private unlessAbandoned<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.abandoners.add(reject);
+      work.then(resolve, reject).finally(() => this.abandoners.delete(reject));
+    });
+  }
+
   private async answer(request: fnApi.InstructionRequest): Promise<void> {
     const instructionId = request.instruction_id;
     const kind = request.request;
@@ -213,7 +250,7 @@ export class FnHarness {
     let response: fnApi.InstructionResponse;
     try {
       if (!handler) throw new Error(`unsupported instruction kind ${JSON.stringify(kind)}`);
-      const body = await handler(request, this.services);
+      const body = await this.unlessAbandoned(handler(request, this.services));
       response = new fnApi.InstructionResponse({ instruction_id: instructionId, ...body });
     } catch (err) {
       this.config.logger.warn({ instructionId, kind, err }, "instruction failed");

@@ -4,6 +4,17 @@
 import "./data-source.js";
 import "./data-sink.js";
 import "./pardo/pardo-operation.js";
+import "./flatten.js";
+import "./passthrough.js";
+import "./to-string.js";
+import "./windowing/window-into.js";
+import "./windowing/map-windows.js";
+import "./windowing/merge-windows.js";
+import "./combine/precombine.js";
+import "./combine/merge-accumulators.js";
+import "./combine/extract-outputs.js";
+import "./combine/convert-to-accumulators.js";
+import "./combine/combine-grouped-values.js";
 
 export { registerOperation, operationFactory, registeredOperationUrns } from "./registry.js";
 export type { OperationContext, OperationFactory } from "./registry.js";

@@ -7,6 +7,7 @@ import type { Coder } from "../coders/index.js";
 import type { fnApi, pipelineApi } from "../proto/index.js";
 import type { BundleServices } from "./bundle-services.js";
 import type { Operation, Receiver } from "./operation.js";
+import type { DataSamplingSettings } from "./sampling/element-sampler.js";
 
 /** What a factory gets to build the operation of one transform. */
 export interface OperationContext {
@@ -32,6 +33,8 @@ export interface OperationLimits {
   maxElementBytes: number;
   /** The pipeline's options, visible to user code as `ctx.options`. */
   pipelineOptions: Readonly<Record<string, unknown>>;
+  /** Sample elements of every PCollection (`sample_data`); off when absent. */
+  dataSampling?: DataSamplingSettings;
 }
 
 export const DEFAULT_LIMITS: OperationLimits = {

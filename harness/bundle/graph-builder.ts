@@ -7,7 +7,8 @@
  */
 import { coderFromProto, type Coder } from "../../coders/index.js";
 import type { BundleServices } from "../../operations/bundle-services.js";
-import { CountingReceiver } from "../../operations/counting-receiver.js";
+import { CELLS_PER_PCOLLECTION, CountingReceiver } from "../../operations/counting-receiver.js";
+import { SamplingReceiver } from "../../operations/sampling/element-sampler.js";
 import { TrackedReceiver, stateCode } from "../../operations/execution-state.js";
 import { receiverOf, type Operation, type Receiver } from "../../operations/operation.js";
 import {
@@ -55,7 +56,9 @@ export function buildGraph(
   const operationIndex = new Map<Operation, number>();
   const executionState = new SharedArrayBuffer(4);
   const stateCell = new Int32Array(executionState);
-  const counts = new SharedArrayBuffer(Math.max(1, descriptor.pcollections.size) * 8);
+  const counts = new SharedArrayBuffer(
+    Math.max(1, descriptor.pcollections.size) * CELLS_PER_PCOLLECTION * 8,
+  );
   const cells = new Float64Array(counts);
   const coders = new Map<string, Coder<unknown>>();
 
@@ -79,12 +82,25 @@ export function buildGraph(
           stateCode(operationIndex.get(op) as number, "process"),
         );
       });
-      if (counters.size >= cells.length) {
+      const pcollection = descriptor.pcollections.get(pcollectionId);
+      if (!pcollection) {
         throw new ProtocolError(
           `transform outputs name PCollection ${JSON.stringify(pcollectionId)}, which descriptor ${descriptor.id} does not declare`,
         );
       }
-      counter = new CountingReceiver(pcollectionId, receiverOf(receivers), cells, counters.size);
+      const elementCoder = () => coder(pcollection.coder_id);
+      const inner = receiverOf(receivers);
+      counter = limits.dataSampling
+        ? new SamplingReceiver(
+            pcollectionId,
+            inner,
+            cells,
+            counters.size,
+            elementCoder,
+            limits.dataSampling,
+            () => currentBundle().instructionId,
+          )
+        : new CountingReceiver(pcollectionId, inner, cells, counters.size, elementCoder);
       counters.set(pcollectionId, counter);
     }
     return counter;

@@ -77,9 +77,23 @@ export class ControlClient {
     });
   }
 
-  close(): void {
-    this.call?.end();
-    this.call?.cancel();
+  /**
+   * Ends the stream. Cancelling at once would reset it and drop responses
+   * still queued in the transport (error responses of bundles failed at
+   * shutdown), so the runner gets `graceMs` to close its side first.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    const call = this.call;
+    if (call && !this.endedWith) {
+      const closed = new Promise<void>((resolve) => {
+        call.once("status", () => resolve());
+        call.once("close", () => resolve());
+        call.once("error", () => resolve());
+      });
+      call.end();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    }
+    call?.cancel();
     this.client.close();
     this.finish({});
   }

@@ -135,9 +135,10 @@ registerInstructionHandler("monitoring_infos", async (request, h) => {
   };
 });
 
-registerInstructionHandler("harness_monitoring_infos", async (_request, h) => {
-  const cache = h.stateCache.snapshot();
-  void cache;
+// Every Firefly metric belongs to a bundle (user code runs only inside bundles), so
+// there are no process-wide MonitoringInfos: the answer is an empty map. Worker-wide
+// figures (state cache, pool, data plane) are on the Prometheus endpoint.
+registerInstructionHandler("harness_monitoring_infos", async () => {
   return {
     harness_monitoring_infos: new fnApi.HarnessMonitoringInfosResponse({
       monitoring_data: new Map(),
@@ -145,8 +146,10 @@ registerInstructionHandler("harness_monitoring_infos", async (_request, h) => {
   };
 });
 
-registerInstructionHandler("sample_data", async () => {
-  return { sample_data: new fnApi.SampleDataResponse() };
+registerInstructionHandler("sample_data", async (request, h) => {
+  // With sampling off there is nothing to return: an empty response, as Beam's harnesses answer.
+  const ids = request.sample_data.pcollection_ids;
+  return { sample_data: h.dataSampler?.take(ids) ?? new fnApi.SampleDataResponse() };
 });
 
 function dropExpiredFinalizations(pending: Map<string, { expiresAt: number }>): void {

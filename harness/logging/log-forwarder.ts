@@ -64,6 +64,8 @@ export class LogForwarder {
   private call: grpc.ClientDuplexStream<fnApi.LogEntry.List, fnApi.LogControl> | undefined;
   private queue: fnApi.LogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The stream asked us to wait for 'drain'. */
+  private blocked = false;
   private closed = false;
   private retryAt = 0;
   private failures = 0;
@@ -135,10 +137,18 @@ export class LogForwarder {
       ).unref();
       return;
     }
-    while (this.queue.length > 0) {
+    // Honour backpressure: a runner that stops reading must not make gRPC
+    // buffer records without bound; they wait in the (bounded) queue instead.
+    while (this.queue.length > 0 && !this.blocked) {
       const batch = this.queue.splice(0, this.batchSize);
-      call.write(new fnApi.LogEntry.List({ log_entries: batch }));
       this.sent += batch.length;
+      if (!call.write(new fnApi.LogEntry.List({ log_entries: batch }))) {
+        this.blocked = true;
+        call.once("drain", () => {
+          this.blocked = false;
+          this.flush();
+        });
+      }
     }
   }
 
@@ -150,6 +160,7 @@ export class LogForwarder {
     const onBroken = () => {
       if (this.call !== call) return;
       this.call = undefined;
+      this.blocked = false;
       this.failures++;
       this.retryAt = Date.now() + Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8));
     };

@@ -4,6 +4,7 @@
  * the final response adds the user metrics of every operation.
  */
 import { PHASES, decodeStateCode, type Phase } from "../../operations/execution-state.js";
+import { readPCollectionStats } from "../../operations/counting-receiver.js";
 import type { MetricsContainer } from "../../operations/metrics/metrics-container.js";
 import type { Operation } from "../../operations/operation.js";
 import type { metricsApi } from "../../proto/index.js";
@@ -23,14 +24,21 @@ import {
 export function progressMonitoringInfos(view: ProgressView): metricsApi.MonitoringInfo[] {
   const infos: metricsApi.MonitoringInfo[] = [];
   view.layout.pcollectionIds.forEach((pcollectionId, i) => {
+    const stats = readPCollectionStats(view.counts, i);
+    const labels = { [LABELS.pcollection]: pcollectionId };
     infos.push(
-      monitoringInfo(
-        URNS.elementCount,
-        TYPES.sumInt64,
-        { [LABELS.pcollection]: pcollectionId },
-        int64Payload(view.counts[i]),
-      ),
+      monitoringInfo(URNS.elementCount, TYPES.sumInt64, labels, int64Payload(stats.count)),
     );
+    if (stats.sizes) {
+      infos.push(
+        monitoringInfo(
+          URNS.sampledByteSize,
+          TYPES.distributionInt64,
+          labels,
+          distributionInt64Payload(stats.sizes),
+        ),
+      );
+    }
   });
   for (const [transformId, gate] of view.sources) {
     infos.push(

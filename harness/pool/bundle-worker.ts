@@ -9,6 +9,7 @@ import { BroadcastChannel, workerData, type MessagePort } from "node:worker_thre
 import { pino } from "pino";
 import "../../operations/index.js";
 import type { FinalizationCallback } from "../../operations/bundle-services.js";
+import type { SampledElement, SampleSink } from "../../operations/sampling/element-sampler.js";
 import { fnApi } from "../../proto/index.js";
 import { BundleProcessor } from "../bundle/bundle-processor.js";
 import { ProgressView } from "../bundle/progress-view.js";
@@ -20,7 +21,7 @@ import {
 import { installConsoleCapture, runWithLogger } from "../logging/console-capture.js";
 import { PortBundleServices } from "./port-bundle-services.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
-import type { BundleTask, BundleTaskResult } from "./protocol.js";
+import type { BundleTask, BundleTaskResult, FromThread, ToThread } from "./protocol.js";
 
 const descriptors = new Map<string, { bytes: string; descriptor: fnApi.ProcessBundleDescriptor }>();
 const idle = new Map<string, BundleProcessor[]>();
@@ -50,6 +51,35 @@ finalizeChannel.onmessage = (event: unknown) => {
     }
   })();
 };
+
+/** Samples taken in this thread since its last bundle ended (bounded). */
+const MAX_THREAD_SAMPLES = 1000;
+let pendingSamples: SampledElement[] = [];
+const threadSamples: SampleSink = {
+  add(sample) {
+    if (pendingSamples.length < MAX_THREAD_SAMPLES) pendingSamples.push(sample);
+  },
+};
+
+/** Posts this thread's samples and waits (briefly) until the conductor has them. */
+async function flushSamples(port: MessagePort): Promise<void> {
+  if (pendingSamples.length === 0) return;
+  const samples = pendingSamples;
+  pendingSamples = [];
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, 2000);
+    function done(): void {
+      clearTimeout(timer);
+      port.off("message", onMessage);
+      resolve();
+    }
+    function onMessage(message: ToThread): void {
+      if (message.type === "samplesAck") done();
+    }
+    port.on("message", onMessage);
+    port.postMessage({ type: "samples", samples } satisfies FromThread);
+  });
+}
 
 function pipelineOptions(): Record<string, unknown> {
   const data = workerData as { pipelineOptions?: Record<string, unknown> } | undefined;
@@ -92,6 +122,9 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
       (await BundleProcessor.create(descriptor, {
         maxElementBytes: task.maxElementBytes,
         pipelineOptions: pipelineOptions(),
+        dataSampling: task.dataSampling
+          ? { ...task.dataSampling, sink: threadSamples, describeError }
+          : undefined,
       }));
     const layout = processor.progressLayout();
     task.port.postMessage({ type: "ready", layout });
@@ -116,6 +149,7 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
     if (processor) void processor.teardown().catch(() => undefined);
     throw new Error(describeError(err));
   } finally {
+    await flushSamples(task.port);
     services.close();
   }
 }

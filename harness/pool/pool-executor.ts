@@ -7,6 +7,7 @@
  * answers progress and splits from shared memory without involving the
  * thread. A thread that dies fails only its bundle; piscina replaces it.
  */
+import type { SampleSink } from "../../operations/sampling/element-sampler.js";
 import { BroadcastChannel, MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { Logger } from "pino";
@@ -45,6 +46,8 @@ export interface PoolExecutorOptions {
   pipelineOptions: Record<string, unknown>;
   /** Heap limit of each thread in MB (a runaway bundle kills only its thread). @default 4096 */
   maxThreadHeapMb?: number;
+  /** Data sampling: threads sample and post their samples to `sink`. Off when absent. */
+  dataSampling?: { firstN: number; everyMs: number; sink: SampleSink };
 }
 
 interface ActiveBundle {
@@ -149,6 +152,7 @@ export class PoolExecutor implements BundleExecutor {
       channels,
       logger,
       entry,
+      this.options.dataSampling?.sink,
     );
     const task: BundleTask = {
       kind: "bundle",
@@ -159,6 +163,9 @@ export class PoolExecutor implements BundleExecutor {
       logLevel: this.options.logLevel,
       maxElementBytes: this.options.maxElementBytes,
       flushPolicy: this.options.flushPolicy,
+      dataSampling: this.options.dataSampling
+        ? { firstN: this.options.dataSampling.firstN, everyMs: this.options.dataSampling.everyMs }
+        : undefined,
     };
     try {
       const result = (await this.pool.run(task, {
@@ -257,6 +264,7 @@ class ThreadBridge {
     private readonly channels: ChannelPool,
     private readonly logger: Logger,
     private readonly entry: ActiveBundle,
+    private readonly sampleSink: SampleSink | undefined,
   ) {
     port.on("message", (message: FromThread) => this.onMessage(message));
   }
@@ -289,6 +297,10 @@ class ThreadBridge {
         break;
       case "log":
         this.log(message.line);
+        break;
+      case "samples":
+        for (const sample of message.samples) this.sampleSink?.add(sample);
+        this.port.postMessage({ type: "samplesAck" } satisfies ToThread);
         break;
     }
   }

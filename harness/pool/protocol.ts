@@ -10,6 +10,7 @@
  * more inbound bytes. The bundle's result is the piscina task's return value.
  */
 import type { MessagePort } from "node:worker_threads";
+import type { SampledElement } from "../../operations/sampling/element-sampler.js";
 import type { ProgressLayout } from "../bundle/progress-view.js";
 
 /** The piscina task: one bundle. */
@@ -23,6 +24,8 @@ export interface BundleTask {
   logLevel: string;
   maxElementBytes: number;
   flushPolicy: { flushBytes: number; flushMs: number };
+  /** Sample elements (posted back as a `samples` message); off when absent. */
+  dataSampling?: { firstN: number; everyMs: number };
 }
 
 /** A finalize task: runs the callbacks a bundle registered (routed by BroadcastChannel). */
@@ -56,7 +59,8 @@ export type ToThread =
       continuationToken?: Uint8Array;
       error?: string;
     }
-  | { type: "outputAck"; id: number; error?: string };
+  | { type: "outputAck"; id: number; error?: string }
+  | { type: "samplesAck" };
 
 export type FromThread =
   | { type: "ready"; layout: ProgressLayout }
@@ -76,7 +80,8 @@ export type FromThread =
       key: Uint8Array;
       data?: Uint8Array;
     }
-  | { type: "log"; line: string };
+  | { type: "log"; line: string }
+  | { type: "samples"; samples: SampledElement[] };
 
 /** Bytes a thread may have in flight inbound before it asks for more. */
 export const INBOUND_WINDOW_BYTES = 8 * 1024 * 1024;

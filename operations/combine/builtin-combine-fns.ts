@@ -7,9 +7,16 @@ import type { CombineFn } from "./combine-fn.js";
 
 type Num = number | bigint;
 
+/**
+ * Exact for integers: a sum of integers that leaves the safe range becomes a
+ * bigint (varint-decoded values are numbers while they are safe), never a
+ * rounded number. Non-integers add as doubles.
+ */
 function add(a: Num, b: Num): Num {
   if (typeof a === "bigint" || typeof b === "bigint") return BigInt(a) + BigInt(b);
-  return a + b;
+  const sum = a + b;
+  if (Number.isSafeInteger(sum) || !Number.isInteger(a) || !Number.isInteger(b)) return sum;
+  return BigInt(a) + BigInt(b);
 }
 
 const less = (a: Num, b: Num) => a < b;

@@ -14,6 +14,7 @@ import {
   bagHandle,
   combiningHandle,
   mapHandle,
+  orderedListHandle,
   setHandle,
   valueHandle,
   type FlushableHandle,
@@ -52,9 +53,6 @@ export class ParDoFeatures {
     }
     for (const [name, spec] of payload.state_specs) {
       const info = stateSpecInfo(name, spec);
-      if (info.kind === "orderedList") {
-        throw new Error(`state ${JSON.stringify(name)}: ordered list state is not supported yet`);
-      }
       this.states.set(name, {
         ...info,
         coder: op.coder(info.coderId),
@@ -144,14 +142,11 @@ export class ParDoFeatures {
     window: Uint8Array,
   ): FlushableHandle {
     const state = () => this.op.bundle().state;
+    const base = { transformId: this.op.transformId, userStateId: name, window, key };
     if (entry.kind === "map") {
-      return mapHandle(
-        { transformId: this.op.transformId, userStateId: name, window, key },
-        entry.mapKeyCoder as Coder<unknown>,
-        entry.coder,
-        state,
-      );
+      return mapHandle(base, entry.mapKeyCoder as Coder<unknown>, entry.coder, state);
     }
+    if (entry.kind === "orderedList") return orderedListHandle(base, entry.coder, state);
     const cell = new BagCell(
       bagUserStateKey(this.op.transformId, name, window, key),
       entry.coder,

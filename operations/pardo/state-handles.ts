@@ -3,7 +3,13 @@
  * cells (see user-state.ts). Handles are per (state, key, window) and live
  * for one bundle.
  */
-import type { Coder } from "../../coders/index.js";
+import {
+  ByteWriter,
+  KvCoder,
+  LengthPrefixCoder,
+  VarIntCoder,
+  type Coder,
+} from "../../coders/index.js";
 import { fnApi } from "../../proto/index.js";
 import type { StateAccess } from "../bundle-services.js";
 import type { CombineFn } from "../combine/combine-fn.js";
@@ -173,6 +179,115 @@ export function mapHandle(
       }
       clearedAll = false;
       local.clear();
+    },
+  };
+}
+
+/** An entry of an ordered list: a value at a sort key (a timestamp in millis). */
+export interface TimestampedValue {
+  timestamp: bigint;
+  value: unknown;
+}
+
+/** The whole sort key range (Java's `Long.MIN_VALUE`..`Long.MAX_VALUE`). */
+const MIN_INT64_MILLIS = -(2n ** 63n);
+const MAX_INT64_MILLIS = 2n ** 63n - 1n;
+
+function sortKey(v: unknown, what: string): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  throw new TypeError(`${what} must be a bigint or a safe integer (millis), got ${String(v)}`);
+}
+
+/**
+ * Ordered list user state (`beam:user_state:ordered_list:v1`), buffered per
+ * bundle. Entries travel as Beam's TimestampedValue encoding,
+ * `KV<varint millis, length_prefix(value)>`, under an `ordered_list_user_state`
+ * key. Every request uses the key with the whole range
+ * `[-2^63, 2^63 - 1)`: the harness's state cache is keyed by the exact
+ * StateKey, so one key keeps cached reads coherent with appends and clears
+ * across bundles; sub-ranges are selected and cleared here (a `clearRange`
+ * rewrites the list at flush).
+ *   add({timestamp, value}), read({from?, to?}) → entries sorted by timestamp,
+ *   clearRange(from, to), clear()
+ */
+export function orderedListHandle(
+  base: { transformId: string; userStateId: string; window: Uint8Array; key: Uint8Array },
+  valueCoder: Coder<unknown>,
+  state: () => StateAccess,
+) {
+  const entryCoder = new KvCoder(new VarIntCoder(), new LengthPrefixCoder(valueCoder));
+  const stateKey = new fnApi.StateKey({
+    ordered_list_user_state: new fnApi.StateKey.OrderedListUserState({
+      transform_id: base.transformId,
+      user_state_id: base.userStateId,
+      window: base.window,
+      key: base.key,
+      range: new fnApi.OrderedListRange({
+        start: String(MIN_INT64_MILLIS),
+        end: String(MAX_INT64_MILLIS),
+      }),
+    }),
+  });
+  let cleared = false;
+  let adds: TimestampedValue[] = [];
+  let removes: [bigint, bigint][] = [];
+  const inRange = (ts: bigint, from: bigint, to: bigint) => ts >= from && ts < to;
+  const byTimestamp = (a: TimestampedValue, b: TimestampedValue) =>
+    a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0;
+  const range = (options: { from?: unknown; to?: unknown } | undefined): [bigint, bigint] => [
+    options?.from === undefined ? MIN_INT64_MILLIS : sortKey(options.from, "from"),
+    options?.to === undefined ? MAX_INT64_MILLIS : sortKey(options.to, "to"),
+  ];
+  /** What the runner holds, minus the ranges this bundle cleared. */
+  const remote = async (): Promise<TimestampedValue[]> => {
+    if (cleared) return [];
+    return decodePages(await state().get(stateKey), entryCoder)
+      .map((kv) => ({ timestamp: BigInt(kv.key), value: kv.value }))
+      .filter((e) => !removes.some(([a, b]) => inRange(e.timestamp, a, b)));
+  };
+
+  return {
+    add: (entry: { timestamp: unknown; value: unknown }) => {
+      if (entry === null || typeof entry !== "object")
+        throw new TypeError("ordered list add takes {timestamp, value}");
+      const timestamp = sortKey(entry.timestamp, "timestamp");
+      valueCoder.encode(entry.value, "nested"); // fail in the user's call on a value the coder cannot encode
+      adds.push({ timestamp, value: entry.value });
+    },
+    /** Entries with `from <= timestamp < to`, sorted by timestamp (stable: earlier adds first). */
+    read: async (options?: { from?: unknown; to?: unknown }): Promise<TimestampedValue[]> => {
+      const [from, to] = range(options);
+      const all = [...(await remote()), ...adds];
+      return all.filter((e) => inRange(e.timestamp, from, to)).sort(byTimestamp);
+    },
+    clearRange: (fromMillis: unknown, toMillis: unknown) => {
+      const [from, to] = range({ from: fromMillis, to: toMillis });
+      adds = adds.filter((e) => !inRange(e.timestamp, from, to));
+      if (!cleared && from < to) removes.push([from, to]);
+    },
+    clear: () => {
+      cleared = true;
+      adds = [];
+      removes = [];
+    },
+    flush: async () => {
+      const s = state();
+      let write = adds;
+      if (!cleared && removes.length > 0) {
+        write = [...(await remote()), ...adds];
+        cleared = true;
+      }
+      if (cleared) await s.clear(stateKey);
+      if (write.length > 0) {
+        const writer = new ByteWriter(256);
+        for (const e of write.sort(byTimestamp))
+          entryCoder.encodeTo({ key: e.timestamp, value: e.value }, writer, "nested");
+        await s.append(stateKey, writer.finish());
+      }
+      cleared = false;
+      adds = [];
+      removes = [];
     },
   };
 }

@@ -43,6 +43,7 @@ const FLAGS = {
   thread_heap_mb: { type: "string" },
   orphan_data_timeout_ms: { type: "string" },
   max_element_bytes: { type: "string" },
+  data_sampling: { type: "boolean" },
 } as const;
 
 export interface BootSettings {
@@ -62,6 +63,8 @@ export interface BootSettings {
   threadHeapMb: number | undefined;
   orphanDataTimeoutMs: number | undefined;
   maxElementBytes: number | undefined;
+  /** --data_sampling; else the pipeline's `experiments` decide (enable_data_sampling). */
+  dataSampling: boolean | undefined;
 }
 
 function portFlag(name: string, value: string | undefined): number | undefined {
@@ -121,6 +124,7 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
     threadHeapMb: positiveFlag("thread_heap_mb", values.thread_heap_mb),
     orphanDataTimeoutMs: positiveFlag("orphan_data_timeout_ms", values.orphan_data_timeout_ms),
     maxElementBytes: positiveFlag("max_element_bytes", values.max_element_bytes),
+    dataSampling: values.data_sampling,
   };
 }
 
@@ -201,6 +205,7 @@ export async function boot(settings: BootSettings): Promise<number> {
     maxThreadHeapMb: settings.threadHeapMb,
     orphanDataTimeoutMs: settings.orphanDataTimeoutMs,
     maxElementBytes: settings.maxElementBytes,
+    dataSampling: settings.dataSampling,
     metricsPort:
       settings.metricsPort ??
       (options.firefly_metrics_port === undefined

@@ -3,6 +3,7 @@
  */
 import { bootCommand } from "./boot-command.js";
 import { poolCommand } from "./pool-command.js";
+import { runCommand } from "./run-command.js";
 
 export interface Command {
   name: string;
@@ -18,6 +19,7 @@ export function registerCommand(command: Command): void {
 
 registerCommand(bootCommand);
 registerCommand(poolCommand);
+registerCommand(runCommand);
 
 function usage(): string {
   const lines = ["usage: firefly <command> [options]", "", "commands:"];

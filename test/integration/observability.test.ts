@@ -107,6 +107,20 @@ test("user metrics arrive with exact values, labelled by transform, namespace an
     new ByteReader(find(infos, "beam:metric:user:sum_double:v1", "ratio").payload).readDouble(),
     1.5,
   );
+  for (const pcollection of ["pc0", "pc1"]) {
+    const sizes = infos.find(
+      (i) =>
+        i.urn === "beam:metric:sampled_byte_size:v1" && i.labels.get("PCOLLECTION") === pcollection,
+    );
+    assert.ok(sizes, `sampled_byte_size of ${pcollection}`);
+    assert.equal(sizes.type, "beam:metrics:distribution_int64:v1");
+    const reader = new ByteReader(sizes.payload);
+    assert.deepEqual(
+      [reader.readVarInt(), reader.readVarInt(), reader.readVarInt(), reader.readVarInt()],
+      [3, 9, 2, 4],
+      "count, sum, min, max of the nested string sizes 2, 4, 3",
+    );
+  }
   const process = new ByteReader(
     find(infos, "beam:metric:pardo_execution_time:process_bundle_msecs:v1").payload,
   ).readVarInt();

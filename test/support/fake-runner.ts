@@ -222,6 +222,11 @@ export class FakeRunner {
 
   async instruct(request: fnApi.InstructionRequest): Promise<fnApi.InstructionResponse> {
     if (!request.instruction_id) request.instruction_id = `i${this.nextId++}`;
+    return this.instructAsIs(request);
+  }
+
+  /** Sends a request exactly as given (also with an empty instruction id: fuzzing). */
+  async instructAsIs(request: fnApi.InstructionRequest): Promise<fnApi.InstructionResponse> {
     const control = await this.controlStream();
     const response = new Promise<fnApi.InstructionResponse>((resolve) => {
       const waiters = this.responses.get(request.instruction_id) ?? [];
@@ -278,6 +283,46 @@ export class FakeRunner {
       if (!ok) await new Promise((r) => data.once("drain", r));
       offset = end;
     } while (offset < bytes.length);
+  }
+
+  /** Sends timers of one family for (instruction, transform) in one message. */
+  async sendTimers(
+    instructionId: string,
+    transformId: string,
+    timerFamilyId: string,
+    bytes: Uint8Array,
+    isLast = true,
+  ): Promise<void> {
+    await this.sendElements(
+      new fnApi.Elements({
+        timers: [
+          new fnApi.Elements.Timers({
+            instruction_id: instructionId,
+            transform_id: transformId,
+            timer_family_id: timerFamilyId,
+            timers: bytes,
+            is_last: isLast,
+          }),
+        ],
+      }),
+    );
+  }
+
+  /** Writes one Elements message as given (waits for drain when the stream is full). */
+  async sendElements(message: fnApi.Elements): Promise<void> {
+    const data = await this.dataStream();
+    if (!data.write(message)) await new Promise((r) => data.once("drain", r));
+  }
+
+  /** Forgets collected outputs of an instruction (long runs: soak, fuzzing). */
+  forgetOutputs(instructionId: string): void {
+    for (const key of this.outputs.keys())
+      if (key.startsWith(`${instructionId}/`)) this.outputs.delete(key);
+  }
+
+  /** Instruction ids still waiting for a response. */
+  get pendingInstructions(): number {
+    return this.responses.size;
   }
 
   /** All bytes of an output stream, once `is_last` arrived. */

@@ -1,0 +1,197 @@
+/**
+ * `firefly run <file.(m)js|ts> [options]`: loads a module that builds a
+ * pipeline (and runs it with `pipeline.run()`, or exports it as default, or
+ * exports a function returning it), runs it on the local runner unless
+ * `--runner` says otherwise, shows a progress line on a TTY, prints a summary
+ * and exits non-zero when the pipeline failed. The options after the file
+ * are the pipeline's command line (`new Pipeline()` reads them).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { PipelineResult, Progress } from "../runner/index.js";
+import type { Command } from "./main.js";
+
+const USAGE =
+  "usage: firefly run <file.(m)js|ts> [--threads=N] [--workers=N] [--quiet] [pipeline options]";
+
+interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** The progress line (a TTY's stderr), or undefined for none. */
+  progress: ((line: string) => void) | undefined;
+}
+
+function defaultOutput(quiet: boolean): Output {
+  const tty = process.stderr.isTTY === true && !quiet;
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    progress: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
+  };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+function progressLine(p: Progress): string {
+  return `[${p.node}/${p.nodes}] ${p.name.slice(0, 60)} · ${p.elements.toLocaleString("en-US")} elements · ${seconds(p.elapsedMs)}`;
+}
+
+/** The summary `firefly run` prints for one pipeline run. */
+export function formatSummary(result: PipelineResult): string[] {
+  const lines: string[] = [];
+  if (result.state === "DONE") {
+    lines.push(`Pipeline DONE in ${seconds(result.durationMs)} (${result.stages.length} steps)`);
+  } else {
+    lines.push(
+      `Pipeline FAILED after ${seconds(result.durationMs)}: ${result.error?.message ?? "unknown error"}`,
+    );
+  }
+  if (result.stages.length > 0) {
+    const width = Math.min(60, Math.max(10, ...result.stages.map((s) => s.name.length)));
+    lines.push(
+      `  ${"step".padEnd(width)} ${"in".padStart(10)} ${"out".padStart(10)} ${"bundles".padStart(8)}`,
+    );
+    for (const s of result.stages) {
+      const bundles = s.kind === "stage" ? String(s.bundles) : "-";
+      const note = [s.timersFired > 0 ? `${s.timersFired} timers` : "", s.note ?? ""]
+        .filter(Boolean)
+        .join("; ");
+      lines.push(
+        `  ${s.name.slice(0, width).padEnd(width)} ${s.inputElements.toLocaleString("en-US").padStart(10)} ${s.outputElements.toLocaleString("en-US").padStart(10)} ${bundles.padStart(8)}${note ? `  (${note})` : ""}`,
+      );
+    }
+  }
+  if (result.metrics.length > 0) {
+    lines.push("  user metrics:");
+    for (const m of result.metrics) {
+      const value =
+        m.kind === "distribution"
+          ? `count=${m.count} sum=${m.sum} min=${m.min} max=${m.max}`
+          : String(m.value);
+      lines.push(`    ${m.transform} ${m.namespace}/${m.name} (${m.kind}): ${value}`);
+    }
+  }
+  if (result.state !== "DONE") {
+    if (result.error?.transform) lines.push(`  transform: ${result.error.transform}`);
+    if (result.error?.details) lines.push(...result.error.details.split("\n").map((l) => `  ${l}`));
+  }
+  return lines;
+}
+
+interface PipelineLike {
+  run(): Promise<unknown>;
+  toProto(): unknown;
+}
+
+function isPipeline(value: unknown): value is PipelineLike {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PipelineLike).run === "function" &&
+    typeof (value as PipelineLike).toProto === "function"
+  );
+}
+
+/** Imports a .js/.mjs module, or a .ts one (transpiled with the `typescript` package). */
+async function importUserModule(file: string): Promise<Record<string, unknown>> {
+  if (!/\.(c|m)?tsx?$/.test(file))
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  let ts: typeof import("typescript");
+  try {
+    ts = (await import("typescript")).default;
+  } catch {
+    throw new Error(
+      `${file} is TypeScript: install the "typescript" package next to firefly-beam, or compile it to .mjs first`,
+    );
+  }
+  const output = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+  }).outputText;
+  // Next to the source, so its relative imports and packages resolve as they would.
+  const compiled = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.firefly.mjs`,
+  );
+  fs.writeFileSync(compiled, output);
+  try {
+    return (await import(pathToFileURL(compiled).href)) as Record<string, unknown>;
+  } finally {
+    fs.rmSync(compiled, { force: true });
+  }
+}
+
+export async function runFile(args: string[], output?: Output): Promise<number> {
+  const [file, ...rest] = args;
+  const quiet = rest.includes("--quiet") || rest.includes("--quiet=true");
+  const io = output ?? defaultOutput(quiet);
+  if (!file || file.startsWith("-")) {
+    io.err(USAGE);
+    return 2;
+  }
+  const resolved = path.resolve(file);
+  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile()) {
+    io.err(`firefly run: no such file: ${file}`);
+    return 2;
+  }
+  // Loaded here, not at CLI start: `firefly boot` does not need the runner.
+  const { setRunObserver } = await import("../runner/index.js");
+  const results: PipelineResult[] = [];
+  let progressShown = false;
+  setRunObserver({
+    onProgress: io.progress
+      ? (p) => {
+          progressShown = true;
+          io.progress?.(progressLine(p));
+        }
+      : undefined,
+    onResult: (r) => {
+      if (progressShown) io.progress?.("");
+      progressShown = false;
+      results.push(r);
+    },
+  });
+  const savedArgv = process.argv;
+  process.argv = [savedArgv[0], resolved, ...rest];
+  let ranOther = false;
+  try {
+    const mod = await importUserModule(resolved);
+    if (results.length === 0) {
+      let exported = mod.default;
+      if (typeof exported === "function" && !isPipeline(exported))
+        exported = await (exported as () => unknown)();
+      if (isPipeline(exported)) {
+        const r = await exported.run();
+        ranOther = results.length === 0 && r !== undefined;
+      }
+    }
+  } catch (err) {
+    if (progressShown) io.progress?.("");
+    io.err(
+      `firefly run: ${file} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    return 1;
+  } finally {
+    process.argv = savedArgv;
+    setRunObserver(undefined);
+  }
+  if (results.length === 0) {
+    if (ranOther) return 0; // another runner (--runner=...) ran it and reported itself
+    io.err(
+      `firefly run: ${file} built no pipeline: call pipeline.run() in the module, or export the Pipeline (or a function returning one) as its default export`,
+    );
+    return 2;
+  }
+  for (const r of results)
+    for (const line of formatSummary(r)) (r.state === "DONE" ? io.out : io.err)(line);
+  return results.every((r) => r.state === "DONE") ? 0 : 1;
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "run a pipeline module on the local runner (firefly run <file.(m)js|ts> [options])",
+  run: (args) => runFile(args),
+};

@@ -1,0 +1,221 @@
+/**
+ * Runs one stage: its input cut into bundles, each a ProcessBundle
+ * instruction on a worker slot with the input sent on the data plane and the
+ * outputs collected from the sinks (committed to their channels when the
+ * bundle succeeded); then, for stages with timers, further bundles that
+ * deliver the timers set until none are left. Stateful stages run one bundle
+ * at a time (the runner holds their state between bundles).
+ */
+import { fnApi } from "../../../proto/index.js";
+import type { StageDescriptor } from "../graph/descriptors.js";
+import type { Stage } from "../graph/fusion.js";
+import type { InstructionReceiver } from "../fn-api/worker-connection.js";
+import type { WorkerHandle } from "../workers.js";
+import type { PCollectionChannel, SegmentStore } from "./channel.js";
+import type { MetricsAggregator } from "./metrics.js";
+import { familyKey, TimerStore } from "./timers.js";
+import type { WorkerPool } from "./worker-pool.js";
+import type { PipelineModel } from "../graph/pipeline-model.js";
+
+/** A bundle failed: the worker's error names the transform and carries the user's stack. */
+export class BundleFailure extends Error {
+  constructor(
+    readonly stageId: string,
+    readonly instructionId: string,
+    readonly workerError: string,
+    readonly transformId: string | undefined,
+  ) {
+    super(workerError);
+    this.name = "BundleFailure";
+  }
+}
+
+export interface StageContext {
+  model: PipelineModel;
+  pool: WorkerPool;
+  metrics: MetricsAggregator;
+  channel(pcollectionId: string): PCollectionChannel;
+  store(pcollectionId: string): SegmentStore;
+  /** Bundles are cut to at most about this many bytes of input. */
+  maxBundleBytes: number;
+  /** Rounds of timer delivery before the stage is failed (timers that keep setting themselves). */
+  maxTimerRounds: number;
+  /** Wait this long for the outputs' is_last after the response. */
+  streamTimeoutMs: number;
+  nextInstructionId(): string;
+}
+
+export interface StageStats {
+  bundles: number;
+  timerRounds: number;
+  timersFired: number;
+}
+
+const TRANSFORM_IN_ERROR = /transform "((?:[^"\\]|\\.)*)"/;
+
+export class StageRunner {
+  private readonly timers: TimerStore;
+  readonly stats: StageStats = { bundles: 0, timerRounds: 0, timersFired: 0 };
+  private readonly sideInputTokens: fnApi.ProcessBundleRequest.CacheToken[];
+
+  constructor(
+    private readonly stage: Stage,
+    private readonly sd: StageDescriptor,
+    private readonly ctx: StageContext,
+  ) {
+    this.timers = new TimerStore(ctx.model, sd.timerFamilies);
+    this.sideInputTokens = sd.sideInputs.map(
+      (s) =>
+        new fnApi.ProcessBundleRequest.CacheToken({
+          side_input: new fnApi.ProcessBundleRequest.CacheToken.SideInput({
+            transform_id: s.transformId,
+            side_input_id: s.sideInputId,
+          }),
+          token: Buffer.from(`side:${s.transformId}:${s.sideInputId}`),
+        }),
+    );
+  }
+
+  async run(): Promise<StageStats> {
+    const input = this.ctx.store(this.stage.input);
+    const parallel = this.sd.stateful ? 1 : this.ctx.pool.slots;
+    const wanted = Math.max(parallel, Math.ceil(input.bytes / this.ctx.maxBundleBytes));
+    // Small inputs still make one bundle per slot: a few seeds may expand into most of the work.
+    const bundles = input.bundles(wanted, 1);
+    if (bundles.length === 0) bundles.push([]);
+    if (this.sd.stateful) {
+      for (const parts of bundles) await this.runBundle(parts, undefined);
+    } else {
+      await Promise.all(bundles.map((parts) => this.runBundle(parts, undefined)));
+    }
+    while (this.timers.size > 0) {
+      if (++this.stats.timerRounds > this.ctx.maxTimerRounds)
+        throw new Error(
+          `stage ${this.stage.id}: timers were still being set after ${this.ctx.maxTimerRounds} rounds of firing`,
+        );
+      await this.runBundle([], this.timers.takeAll());
+    }
+    this.stats.timersFired = this.timers.fired;
+    return this.stats;
+  }
+
+  private runBundle(
+    parts: Uint8Array[],
+    timers: Map<string, Uint8Array> | undefined,
+  ): Promise<void> {
+    return this.ctx.pool.with((worker) => this.runOn(worker, parts, timers));
+  }
+
+  private async runOn(
+    worker: WorkerHandle,
+    parts: Uint8Array[],
+    timers: Map<string, Uint8Array> | undefined,
+  ): Promise<void> {
+    const id = this.ctx.nextInstructionId();
+    const conn = worker.connection;
+    const outputs = new Map<string, Uint8Array[]>();
+    const timerOutputs = new Map<string, Uint8Array[]>();
+    const open = new Set<string>();
+    for (const sinkId of this.sd.sinkIds.values()) {
+      open.add(sinkId);
+      outputs.set(sinkId, []);
+    }
+    for (const f of this.sd.timerFamilies) {
+      open.add(`t:${familyKey(f.transformId, f.family)}`);
+      timerOutputs.set(familyKey(f.transformId, f.family), []);
+    }
+    let allClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (allClosed = resolve));
+    const close = (key: string) => {
+      open.delete(key);
+      if (open.size === 0) allClosed();
+    };
+    if (open.size === 0) allClosed();
+    const receiver: InstructionReceiver = {
+      onData: (transformId, bytes, isLast) => {
+        const list = outputs.get(transformId);
+        if (!list) return;
+        if (bytes.length > 0) list.push(bytes);
+        if (isLast) close(transformId);
+      },
+      onTimers: (transformId, family, bytes, isLast) => {
+        const key = familyKey(transformId, family);
+        const list = timerOutputs.get(key);
+        if (!list) return;
+        if (bytes.length > 0) list.push(bytes);
+        if (isLast) close(`t:${key}`);
+      },
+    };
+    conn.receive(id, receiver);
+    try {
+      const response = conn.instruct(
+        new fnApi.InstructionRequest({
+          instruction_id: id,
+          process_bundle: new fnApi.ProcessBundleRequest({
+            process_bundle_descriptor_id: this.sd.descriptor.id,
+            cache_tokens: this.cacheTokens(id),
+          }),
+        }),
+      );
+      response.catch(() => undefined);
+      await conn.sendData(id, this.sd.sourceId, parts);
+      for (const f of this.sd.timerFamilies) {
+        const key = familyKey(f.transformId, f.family);
+        await conn.sendTimers(id, f.transformId, f.family, timers?.get(key) ?? new Uint8Array());
+      }
+      const result = await response;
+      if (result.error) {
+        const match = TRANSFORM_IN_ERROR.exec(result.error);
+        throw new BundleFailure(
+          this.stage.id,
+          id,
+          result.error,
+          match ? (JSON.parse(`"${match[1]}"`) as string) : undefined,
+        );
+      }
+      await this.within(closed, id);
+      this.ctx.metrics.add(result.process_bundle?.monitoring_infos ?? []);
+    } finally {
+      conn.release(id);
+    }
+    this.stats.bundles++;
+    for (const [pc, sinkId] of this.sd.sinkIds) {
+      const w = this.ctx.channel(pc).open();
+      for (const chunk of outputs.get(sinkId) ?? []) w.write(chunk);
+      w.end();
+    }
+    for (const f of this.sd.timerFamilies) {
+      const chunks = timerOutputs.get(familyKey(f.transformId, f.family)) ?? [];
+      if (chunks.length > 0) this.timers.add(f.transformId, f.family, chunks);
+    }
+  }
+
+  private cacheTokens(instructionId: string): fnApi.ProcessBundleRequest.CacheToken[] {
+    if (!this.sd.stateful) return this.sideInputTokens;
+    return [
+      ...this.sideInputTokens,
+      new fnApi.ProcessBundleRequest.CacheToken({
+        user_state: new fnApi.ProcessBundleRequest.CacheToken.UserState(),
+        token: Buffer.from(`user:${instructionId}`),
+      }),
+    ];
+  }
+
+  private within(closed: Promise<void>, id: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `bundle ${id} of stage ${this.stage.id}: the worker answered but did not end its output streams within ${this.ctx.streamTimeoutMs} ms`,
+            ),
+          ),
+        this.ctx.streamTimeoutMs,
+      );
+      closed.then(() => {
+        clearTimeout(timer);
+        resolve();
+      }, reject);
+    });
+  }
+}
