@@ -23,7 +23,7 @@ export class WorkerMetrics {
   private readonly userCounters: prom.Counter<"transform" | "namespace" | "name"> | undefined;
 
   constructor(sources: GaugeSources, options: { userCounters?: boolean } = {}) {
-    prom.collectDefaultMetrics({ register: this.registry, prefix: "firefly_process_" });
+    prom.collectDefaultMetrics({ register: this.registry, prefix: "firefly_" });
     const registers = [this.registry];
     this.bundles = new prom.Counter({
       name: "firefly_bundles_total",

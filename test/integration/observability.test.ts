@@ -176,7 +176,7 @@ test("/metrics serves valid Prometheus text whose counters move as bundles run; 
   );
   assert.equal(after.get("firefly_pool_threads"), 2);
   assert.ok(
-    after.has("firefly_process_nodejs_eventloop_lag_seconds"),
+    after.has("firefly_nodejs_eventloop_lag_seconds"),
     "event-loop lag is exported",
   );
   assert.ok(after.has("firefly_bundle_duration_seconds_count"));
