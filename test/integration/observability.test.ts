@@ -130,7 +130,6 @@ test("user metrics arrive with exact values, labelled by transform, namespace an
 test("short ids are stable across bundles and resolve through monitoring_infos metadata", async () => {
   const first = (await runBundle("m2", ["x"])).process_bundle.monitoring_data;
   const second = (await runBundle("m3", ["y", "z"])).process_bundle.monitoring_data;
-  assert.deepEqual([...first.keys()].sort(), [...second.keys()].sort());
   const ids = [...second.keys()];
   const metadata = await runner.instruct(
     new fnApi.InstructionRequest({
@@ -142,6 +141,12 @@ test("short ids are stable across bundles and resolve through monitoring_infos m
   assertOk(metadata);
   const resolved = metadata.monitoring_infos.monitoring_info;
   assert.equal(resolved.size, ids.length, "every known id resolves; unknown ids are left out");
+  // Execution times appear for the transforms the sampler happened to see; every
+  // other metric is in both bundles under the same short id.
+  for (const [id, info] of resolved) {
+    if (!info.urn.includes("execution_time"))
+      assert.ok(first.has(id), `${info.urn} keeps its short id across bundles`);
+  }
   const wordsId = ids.find((id) => resolved.get(id)?.labels.get("NAME") === "words");
   assert.ok(wordsId);
   assert.equal(resolved.get(wordsId)?.urn, "beam:metric:user:sum_int64:v1");
@@ -175,10 +180,7 @@ test("/metrics serves valid Prometheus text whose counters move as bundles run; 
     2,
   );
   assert.equal(after.get("firefly_pool_threads"), 2);
-  assert.ok(
-    after.has("firefly_nodejs_eventloop_lag_seconds"),
-    "event-loop lag is exported",
-  );
+  assert.ok(after.has("firefly_nodejs_eventloop_lag_seconds"), "event-loop lag is exported");
   assert.ok(after.has("firefly_bundle_duration_seconds_count"));
   assert.equal(await (await fetch(`${metricsUrl}/healthz`)).text(), "ok\n");
   assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
