@@ -97,6 +97,23 @@ function threadsFlag(value: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * Beam's environment-variable form (what Python's `sdk_worker_main` reads when a
+ * runner starts the SDK directly): an `ApiServiceDescriptor` in protobuf text
+ * format, e.g. `url: "localhost:12345"`; a bare `host:port` is accepted too.
+ */
+function descriptorUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const url = /\burl\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? (/^[^\s:"]+:\d+$/.test(text) ? text : "");
+  if (!url) {
+    throw new Error(
+      `firefly boot: ${name} must be an ApiServiceDescriptor in text format (url: "host:port"), got ${JSON.stringify(text)}`,
+    );
+  }
+  return url;
+}
+
 export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.env): BootSettings {
   const { values } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false });
   const workerId = values.id ?? values.worker_id ?? env.WORKER_ID;
@@ -110,11 +127,12 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
   }
   return {
     workerId,
-    controlUrl: values.control_endpoint,
-    loggingUrl: values.logging_endpoint,
-    provisionUrl: values.provision_endpoint,
-    artifactUrl: values.artifact_endpoint,
-    statusUrl: values.status_endpoint,
+    controlUrl: values.control_endpoint ?? descriptorUrl(env, "CONTROL_API_SERVICE_DESCRIPTOR"),
+    loggingUrl: values.logging_endpoint ?? descriptorUrl(env, "LOGGING_API_SERVICE_DESCRIPTOR"),
+    provisionUrl:
+      values.provision_endpoint ?? descriptorUrl(env, "PROVISION_API_SERVICE_DESCRIPTOR"),
+    artifactUrl: values.artifact_endpoint ?? descriptorUrl(env, "ARTIFACT_API_SERVICE_DESCRIPTOR"),
+    statusUrl: values.status_endpoint ?? descriptorUrl(env, "STATUS_API_SERVICE_DESCRIPTOR"),
     semiPersistDir: values.semi_persist_dir ?? env.SEMI_PERSISTENT_DIRECTORY,
     connectTimeoutMs: timeout,
     logLevel: values.log_level,

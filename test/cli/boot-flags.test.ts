@@ -23,6 +23,27 @@ test("boot takes --flag=value and --flag value forms", () => {
   assert.equal(s.provisionUrl, undefined);
 });
 
+test("boot takes Beam's environment-variable form of the endpoints; flags win", () => {
+  const env = {
+    WORKER_ID: "w9",
+    CONTROL_API_SERVICE_DESCRIPTOR: 'url: "127.0.0.1:5001"',
+    LOGGING_API_SERVICE_DESCRIPTOR: 'url: "127.0.0.1:5002"\n',
+    STATUS_API_SERVICE_DESCRIPTOR: "127.0.0.1:5003",
+    SEMI_PERSISTENT_DIRECTORY: "/tmp/semi",
+  };
+  const s = parseBootFlags([], env);
+  assert.equal(s.workerId, "w9");
+  assert.equal(s.controlUrl, "127.0.0.1:5001");
+  assert.equal(s.loggingUrl, "127.0.0.1:5002");
+  assert.equal(s.statusUrl, "127.0.0.1:5003");
+  assert.equal(s.semiPersistDir, "/tmp/semi");
+  assert.equal(parseBootFlags(["--control_endpoint=127.0.0.1:7"], env).controlUrl, "127.0.0.1:7");
+  assert.throws(
+    () => parseBootFlags([], { ...env, CONTROL_API_SERVICE_DESCRIPTOR: "nonsense" }),
+    /CONTROL_API_SERVICE_DESCRIPTOR must be an ApiServiceDescriptor in text format/,
+  );
+});
+
 test("boot errors name the flag", () => {
   assert.throws(() => parseBootFlags(["--control_endpoint=x:1"], {}), /--id is required/);
   assert.throws(
