@@ -20,6 +20,7 @@ export function registerCommand(command: Command): void {
 registerCommand(bootCommand);
 registerCommand(poolCommand);
 registerCommand(runCommand);
+registerCommand((await import("./jobserver-command.js")).jobserverCommand);
 
 function usage(): string {
   const lines = ["usage: firefly <command> [options]", "", "commands:"];

@@ -66,6 +66,11 @@ const builders: Record<string, EnvironmentBuilder> = {
 /** Firefly's environment for these options. */
 export function fireflyEnvironment(options: PipelineOptions): pipelineApi.Environment {
   const type = (options.environmentType ?? "PROCESS").toUpperCase();
+  // LOOPBACK: the portable runner replaces it by an EXTERNAL environment on a pool it starts.
+  if (type === "LOOPBACK")
+    return fireflyEnvironment(
+      options.with({ environment_type: "PROCESS", environment_config: undefined }),
+    );
   const builder = builders[type];
   if (!builder)
     throw new TypeError(

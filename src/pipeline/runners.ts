@@ -24,6 +24,7 @@ const runners = new Map<string, Runner>();
 /** Built-in runners: name → module (relative to this file) that registers it on import. */
 const BUILTIN_RUNNER_MODULES: Record<string, string> = {
   local: "../runner/index.js",
+  portable: "../jobs/portable-runner.js",
 };
 
 export function registerRunner(name: string, runner: Runner): void {

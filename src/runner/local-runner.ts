@@ -6,10 +6,11 @@
  * runner's Control/Data/State/Logging services on 127.0.0.1), runner
  * primitives (Impulse, GroupByKey, Flatten, Reshuffle) in this process.
  */
+import { randomUUID } from "node:crypto";
 import { coderFromProto, type Coder } from "../../coders/index.js";
 import { registeredOperationUrns } from "../../operations/index.js";
 import type { pipelineApi } from "../../proto/index.js";
-import { fnApi } from "../../proto/index.js";
+import { endpointsApi, fnApi } from "../../proto/index.js";
 import { jsonToStruct } from "../boot/struct-json.js";
 import { LoggingService } from "./fn-api/logging-service.js";
 import { FnApiServer } from "./fn-api/server.js";
@@ -28,7 +29,9 @@ import { UserStateStore } from "./state/user-state-store.js";
 import {
   startChildWorker,
   startInProcessWorker,
+  startLaunchedWorker,
   type WorkerHandle,
+  type WorkerLauncher,
   type WorkerSettings,
 } from "./workers.js";
 
@@ -57,6 +60,12 @@ export interface LocalRunnerOptions {
   onProgress?: (progress: Progress) => void;
   /** Timer rounds per stage before it fails. @default 10000 */
   maxTimerRounds?: number;
+  /** Cancels the run: the running node is abandoned, workers stop, the result is CANCELLED. */
+  signal?: AbortSignal;
+  /** Starts each worker (`workers` of them, at least 1) instead of in-process or `firefly boot` children. */
+  launchWorker?: WorkerLauncher;
+  /** What GetProvisionInfo tells workers about staged artifacts (endpoint and dependencies). */
+  artifacts?: { endpoint: string; dependencies: pipelineApi.ArtifactInformation[] };
 }
 
 export interface Progress {
@@ -92,7 +101,7 @@ export interface PipelineError {
 }
 
 export type PipelineResult = {
-  state: "DONE" | "FAILED";
+  state: "DONE" | "FAILED" | "CANCELLED";
   durationMs: number;
   stages: StageSummary[];
   /** Element counts per PCollection id. */
@@ -210,9 +219,21 @@ export async function runPipeline(
       connectTimeoutMs: 30_000,
     };
     server.provisionInfo.pipeline_options = jsonToStruct(settings.pipelineOptions);
+    if (options.artifacts) {
+      server.provisionInfo.artifact_endpoint = new endpointsApi.ApiServiceDescriptor({
+        url: options.artifacts.endpoint,
+      });
+      server.provisionInfo.dependencies = options.artifacts.dependencies;
+    }
     const children = options.workers ?? 0;
-    const starts =
-      children > 0
+    const launch = options.launchWorker;
+    const runId = randomUUID().slice(0, 8);
+    const starts = launch
+      ? Array.from({ length: Math.max(1, children) }, (_, i) =>
+          // Unique ids: a shared worker pool may serve several runs at once.
+          startLaunchedWorker(server, `worker-${runId}-${i + 1}`, settings, launch),
+        )
+      : children > 0
         ? Array.from({ length: children }, (_, i) =>
             startChildWorker(server, `worker-${i + 1}`, settings),
           )
@@ -223,6 +244,7 @@ export async function runPipeline(
     for (const s of started_) if (s.status === "fulfilled") workers.push(s.value);
     const failedStart = started_.find((s) => s.status === "rejected");
     if (failedStart) throw (failedStart as PromiseRejectedResult).reason;
+    await unlessAborted(Promise.resolve(), options.signal);
     stageContext.pool = new WorkerPool(workers);
 
     const countAll = () => Object.values(counts(metrics, channels)).reduce((a, b) => a + b, 0);
@@ -240,7 +262,7 @@ export async function runPipeline(
       });
       const work = prepared.get(node.id);
       if (work instanceof StageRunner) {
-        const stats = await work.run();
+        const stats = await unlessAborted(work.run(), options.signal);
         summaries.push({
           id: node.id,
           name,
@@ -252,7 +274,7 @@ export async function runPipeline(
           timersFired: stats.timersFired,
         });
       } else if (work) {
-        await work.run();
+        await unlessAborted(Promise.resolve(work.run()), options.signal);
         const note = work.describe?.();
         summaries.push({
           id: node.id,
@@ -279,7 +301,7 @@ export async function runPipeline(
     };
   } catch (err) {
     return {
-      state: "FAILED",
+      state: err instanceof RunCancelled ? "CANCELLED" : "FAILED",
       durationMs: performance.now() - started,
       stages: summaries,
       elementCounts: counts(metrics, channels),
@@ -291,6 +313,37 @@ export async function runPipeline(
     await Promise.allSettled(workers.map((w) => w.stop()));
     await server.stop();
   }
+}
+
+/** Thrown into a run when its AbortSignal fires. */
+class RunCancelled extends Error {
+  constructor() {
+    super("the run was cancelled");
+    this.name = "RunCancelled";
+  }
+}
+
+/** The work's result, or RunCancelled as soon as the signal fires (the work is abandoned). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new RunCancelled());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RunCancelled());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 function nodeName(model: PipelineModel, node: PlanNode): string {

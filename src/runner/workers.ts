@@ -112,6 +112,52 @@ export async function startChildWorker(
   };
 }
 
+/** A worker started by someone else (a worker pool, an environment's command); it connects to `url`. */
+export interface LaunchedWorker {
+  stop(): Promise<void>;
+  /** Settles with a description when the worker is gone (e.g. its process exited). */
+  exited?: Promise<string>;
+}
+
+/** Starts worker `id` that opens its streams to the runner's Fn API endpoint `url`. */
+export type WorkerLauncher = (request: {
+  id: string;
+  url: string;
+  settings: WorkerSettings;
+}) => Promise<LaunchedWorker>;
+
+export async function startLaunchedWorker(
+  server: FnApiServer,
+  id: string,
+  settings: WorkerSettings,
+  launch: WorkerLauncher,
+): Promise<WorkerHandle> {
+  const launched = await launch({ id, url: server.url, settings });
+  let connection: WorkerConnection;
+  try {
+    const gone = launched.exited?.then((why) => {
+      throw new Error(`worker ${id} ended before connecting: ${why}`);
+    });
+    gone?.catch(() => undefined);
+    connection = await Promise.race([
+      withTimeout(server.worker(id), settings.connectTimeoutMs, id),
+      ...(gone ? [gone] : []),
+    ]);
+  } catch (err) {
+    await launched.stop();
+    throw err;
+  }
+  return {
+    id,
+    connection,
+    slots: Math.max(1, settings.threads ?? availableParallelism()),
+    async stop() {
+      connection.close();
+      await launched.stop();
+    },
+  };
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, id: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(

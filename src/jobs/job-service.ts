@@ -1,0 +1,277 @@
+/**
+ * Firefly's job server: Beam's `JobService` (Prepare, Run, GetJobs, GetState,
+ * GetStateStream, GetMessageStream, GetPipeline, Cancel,
+ * DescribePipelineOptions), `ArtifactStagingService` and, for the jobs'
+ * workers, `ArtifactRetrievalService`, on one gRPC server. Jobs run on the
+ * local runner (run-job.ts), several at once. A malformed pipeline is
+ * rejected at Prepare with INVALID_ARGUMENT.
+ */
+import { randomUUID } from "node:crypto";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { artifactApi, endpointsApi, jobApi, pipelineApi, wkt } from "../../proto/index.js";
+import { ArtifactStore, type StagingSession } from "./artifact-store.js";
+import { isTerminal, Job, JobState, type JobEvent } from "./job.js";
+import { pipelineOptionDescriptors } from "./option-descriptors.js";
+import { runJob } from "./run-job.js";
+import { InvalidPipelineError, validatePipeline } from "./validate-pipeline.js";
+
+export interface JobServerOptions {
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 8099 */
+  port?: number;
+  /** Where staged artifacts are stored (a directory per job). @default a new directory under os.tmpdir() */
+  artifactsDir?: string;
+  /** Run Firefly's default PROCESS environment on in-process workers. @default false */
+  inProcessWorkers?: boolean;
+  /** How long Run waits for the client to finish staging. @default 60000 */
+  stagingTimeoutMs?: number;
+}
+
+interface Entry {
+  job: Job;
+  staging: StagingSession;
+  run?: Promise<void>;
+}
+
+type Callback<T> = grpc.sendUnaryData<T>;
+type Unary<Req, Res> = grpc.ServerUnaryCall<Req, Res>;
+
+function fail(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+export class JobServer {
+  private readonly server = new grpc.Server({
+    "grpc.max_receive_message_length": -1,
+    "grpc.max_send_message_length": -1,
+  });
+  private readonly jobs = new Map<string, Entry>();
+  readonly artifacts: ArtifactStore;
+  url = "";
+
+  constructor(private readonly options: JobServerOptions = {}) {
+    this.artifacts = new ArtifactStore(
+      options.artifactsDir ??
+        path.join(os.tmpdir(), `firefly-jobserver-${process.pid}-${Date.now()}`),
+    );
+  }
+
+  async start(): Promise<string> {
+    this.server.addService(jobApi.UnimplementedJobServiceService.definition, this.jobService());
+    this.server.addService(
+      artifactApi.UnimplementedArtifactStagingServiceService.definition,
+      this.artifacts.stagingService(),
+    );
+    this.server.addService(
+      artifactApi.UnimplementedArtifactRetrievalServiceService.definition,
+      this.artifacts.retrievalService(),
+    );
+    const host = this.options.host ?? "127.0.0.1";
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(
+        `${host}:${this.options.port ?? 8099}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err, p) => (err ? reject(err) : resolve(p)),
+      ),
+    );
+    this.url = `${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    return this.url;
+  }
+
+  /** Cancels running jobs, waits for them, and stops the server. */
+  async stop(): Promise<void> {
+    for (const entry of this.jobs.values()) entry.job.abort.abort();
+    await Promise.allSettled([...this.jobs.values()].map((e) => e.run));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private entry(jobId: string): Entry {
+    const entry = this.jobs.get(jobId);
+    if (!entry) throw fail(grpc.status.NOT_FOUND, `no job ${JSON.stringify(jobId)}`);
+    return entry;
+  }
+
+  private prepare(request: jobApi.PrepareJobRequest): jobApi.PrepareJobResponse {
+    try {
+      validatePipeline(request.has_pipeline ? request.pipeline : undefined);
+    } catch (err) {
+      if (err instanceof InvalidPipelineError)
+        throw fail(grpc.status.INVALID_ARGUMENT, err.message);
+      throw err;
+    }
+    const name = request.job_name || "job";
+    const id = `${name.replace(/[^\w.-]/g, "_").slice(0, 40)}-${randomUUID().slice(0, 8)}`;
+    const pipeline = request.pipeline;
+    const dependencies = new Map(
+      [...pipeline.components.environments].map(([envId, env]) => [envId, env.dependencies]),
+    );
+    const staging = this.artifacts.open(id, dependencies);
+    const job = new Job(id, name, pipeline, request.pipeline_options ?? new wkt.Struct());
+    this.jobs.set(id, { job, staging });
+    return new jobApi.PrepareJobResponse({
+      preparation_id: id,
+      artifact_staging_endpoint: new endpointsApi.ApiServiceDescriptor({ url: this.url }),
+      staging_session_token: id,
+    });
+  }
+
+  private async run(request: jobApi.RunJobRequest): Promise<jobApi.RunJobResponse> {
+    const entry = this.entry(request.preparation_id);
+    if (entry.run || entry.job.state !== JobState.STOPPED)
+      throw fail(grpc.status.FAILED_PRECONDITION, `job ${entry.job.id} was already run`);
+    const timeoutMs = this.options.stagingTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    let stored: Map<string, pipelineApi.ArtifactInformation[]>;
+    try {
+      stored = await Promise.race([
+        entry.staging.done,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new Error(`the client did not stage the artifacts within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      this.artifacts.close(entry.job.id);
+      throw fail(
+        grpc.status.FAILED_PRECONDITION,
+        `job ${entry.job.id}: artifact staging failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    } finally {
+      clearTimeout(timer);
+      this.artifacts.close(entry.job.id);
+    }
+    const artifacts: pipelineApi.ArtifactInformation[] = [];
+    for (const [envId, deps] of stored) {
+      entry.job.pipeline.components.environments.get(envId)!.dependencies = deps;
+      artifacts.push(...deps);
+    }
+    entry.run = runJob(entry.job, {
+      artifactEndpoint: this.url,
+      inProcessWorkers: this.options.inProcessWorkers ?? false,
+      artifacts,
+      artifactDir: entry.staging.dir,
+    });
+    return new jobApi.RunJobResponse({ job_id: entry.job.id });
+  }
+
+  private cancel(request: jobApi.CancelJobRequest): jobApi.CancelJobResponse {
+    const { job, run } = this.entry(request.job_id);
+    if (!isTerminal(job.state)) {
+      job.abort.abort();
+      if (run) job.setState(JobState.CANCELLING);
+      else {
+        job.setState(JobState.CANCELLED);
+        this.artifacts.close(job.id);
+      }
+    }
+    return new jobApi.CancelJobResponse({ state: job.state });
+  }
+
+  /** Streams a job's events (replayed, then live) until it ends or the client goes away. */
+  private follow<T>(
+    call: grpc.ServerWritableStream<unknown, T>,
+    jobId: string,
+    toMessage: (event: JobEvent) => T | undefined,
+  ): void {
+    let entry: Entry;
+    try {
+      entry = this.entry(jobId);
+    } catch (err) {
+      call.emit("error", err);
+      return;
+    }
+    let ended = false;
+    const unsubscribe = entry.job.subscribe((event) => {
+      if (ended) return;
+      const message = toMessage(event);
+      if (message !== undefined) call.write(message);
+      if (event.kind === "state" && isTerminal(event.event.state)) {
+        ended = true;
+        call.end();
+      }
+    });
+    call.on("cancelled", () => {
+      ended = true;
+      unsubscribe();
+    });
+  }
+
+  private jobService(): grpc.UntypedServiceImplementation {
+    const unary =
+      <Req, Res>(handler: (request: Req) => Res | Promise<Res>) =>
+      (call: Unary<Req, Res>, cb: Callback<Res>) => {
+        Promise.resolve()
+          .then(() => handler(call.request))
+          .then(
+            (res) => cb(null, res),
+            (err: unknown) =>
+              cb(
+                err && typeof err === "object" && "code" in err
+                  ? (err as grpc.ServiceError)
+                  : fail(grpc.status.INTERNAL, err instanceof Error ? err.message : String(err)),
+              ),
+          );
+      };
+    return {
+      Prepare: unary((r: jobApi.PrepareJobRequest) => this.prepare(r)),
+      Run: unary((r: jobApi.RunJobRequest) => this.run(r)),
+      GetJobs: unary(
+        () =>
+          new jobApi.GetJobsResponse({
+            job_info: [...this.jobs.values()].map((e) => e.job.info()),
+          }),
+      ),
+      GetState: unary((r: jobApi.GetJobStateRequest) => this.entry(r.job_id).job.stateEvent()),
+      GetPipeline: unary(
+        (r: jobApi.GetJobPipelineRequest) =>
+          new jobApi.GetJobPipelineResponse({ pipeline: this.entry(r.job_id).job.pipeline }),
+      ),
+      Cancel: unary((r: jobApi.CancelJobRequest) => this.cancel(r)),
+      Drain: unary(() => {
+        throw fail(grpc.status.UNIMPLEMENTED, "Drain is not supported (batch jobs only)");
+      }),
+      GetJobMetrics: unary((r: jobApi.GetJobMetricsRequest) => {
+        this.entry(r.job_id);
+        return new jobApi.GetJobMetricsResponse({ metrics: new jobApi.MetricResults() });
+      }),
+      DescribePipelineOptions: unary(
+        () => new jobApi.DescribePipelineOptionsResponse({ options: pipelineOptionDescriptors() }),
+      ),
+      GetStateStream: (
+        call: grpc.ServerWritableStream<jobApi.GetJobStateRequest, jobApi.JobStateEvent>,
+      ) =>
+        this.follow(call, call.request.job_id, (e) => (e.kind === "state" ? e.event : undefined)),
+      GetMessageStream: (
+        call: grpc.ServerWritableStream<jobApi.JobMessagesRequest, jobApi.JobMessagesResponse>,
+      ) =>
+        this.follow(call, call.request.job_id, (e) =>
+          e.kind === "state"
+            ? new jobApi.JobMessagesResponse({ state_response: e.event })
+            : new jobApi.JobMessagesResponse({ message_response: e.message }),
+        ),
+    };
+  }
+}
+
+/** Starts a job server; resolves once it listens. */
+export async function startJobServer(options: JobServerOptions = {}): Promise<JobServer> {
+  const server = new JobServer(options);
+  await server.start();
+  return server;
+}

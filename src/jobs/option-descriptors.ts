@@ -1,0 +1,77 @@
+/**
+ * The pipeline options Firefly's job server and workers read, as
+ * `DescribePipelineOptions` answers them (one table).
+ */
+import { jobApi } from "../../proto/index.js";
+
+const T = jobApi.PipelineOptionType.Enum;
+
+const OPTIONS: [
+  name: string,
+  type: jobApi.PipelineOptionType.Enum,
+  group: string,
+  defaultValue: string,
+  description: string,
+][] = [
+  ["job_name", T.STRING, "job", "job", "the job's name (GetJobs)"],
+  [
+    "environment_type",
+    T.STRING,
+    "environment",
+    "PROCESS",
+    "how workers start: PROCESS, DOCKER, EXTERNAL, LOOPBACK",
+  ],
+  [
+    "environment_config",
+    T.STRING,
+    "environment",
+    "",
+    'PROCESS: {"command": ...}; DOCKER: the image; EXTERNAL: the worker pool\'s host:port',
+  ],
+  ["workers", T.INTEGER, "runner", "1", "workers started per job"],
+  [
+    "threads",
+    T.INTEGER,
+    "worker",
+    "",
+    "bundle threads per worker (0 = inline); default one per core",
+  ],
+  ["firefly_threads", T.INTEGER, "worker", "", "the same, read by workers from provisioning"],
+  [
+    "gbk_memory_mb",
+    T.INTEGER,
+    "runner",
+    "256",
+    "memory a GroupByKey holds before spilling to disk",
+  ],
+  ["max_bundle_kb", T.INTEGER, "runner", "8192", "largest bundle input"],
+  [
+    "lift_combiners",
+    T.BOOLEAN,
+    "runner",
+    "true",
+    "lift combine_per_key into precombine/merge/extract",
+  ],
+  [
+    "spill_dir",
+    T.STRING,
+    "runner",
+    "",
+    "directory for GroupByKey spills (default the temp directory)",
+  ],
+  ["log_level", T.STRING, "worker", "warn", "workers' log level"],
+  [
+    "firefly_allow_any_module",
+    T.BOOLEAN,
+    "worker",
+    "false",
+    "load {module} DoFns from outside the working directory and staged artifacts",
+  ],
+];
+
+export function pipelineOptionDescriptors(): jobApi.PipelineOptionDescriptor[] {
+  return OPTIONS.map(
+    ([name, type, group, default_value, description]) =>
+      new jobApi.PipelineOptionDescriptor({ name, type, group, default_value, description }),
+  );
+}

@@ -1,0 +1,271 @@
+/**
+ * The Job API end to end: builder pipelines submitted with `--runner=portable`
+ * to Firefly's job server (in-process server; workers are `firefly boot`
+ * processes started by a worker pool), with LOOPBACK and EXTERNAL
+ * environments; staging of `{module}` DoFns; cancel; failures; Prepare's
+ * validation; GetJobs/GetPipeline/DescribePipelineOptions.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { jobApi, pipelineApi } from "../../proto/index.js";
+import { startPoolServer } from "../../src/cli/pool-command.js";
+import { startJobServer, type JobServer } from "../../src/jobs/job-service.js";
+import type { PortableResult } from "../../src/jobs/portable-runner.js";
+import { kv, Pipeline } from "../../src/pipeline/index.js";
+import { bootLauncher, WorkerPoolService } from "../../src/pool/worker-pool-service.js";
+import { fireflyBin } from "../support/paths.js";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-jobs-"));
+let server: JobServer;
+let pool: { address: string; stop(): Promise<void> };
+
+function call<Req, Res>(
+  method: (r: Req, cb: (e: grpc.ServiceError | null, res?: Res) => void) => unknown,
+  request: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method(request, (err, res) =>
+      err || !res ? reject(err ?? new Error("no response")) : resolve(res),
+    ),
+  );
+}
+
+before(async () => {
+  server = await startJobServer({ port: 0, artifactsDir: path.join(root, "artifacts") });
+  const logger = pino({ level: "warn" }, pino.destination({ dest: 2, sync: true }));
+  const service = new WorkerPoolService(
+    bootLauncher(fireflyBin, ["--log_level=warn", "--threads=0"]),
+    logger,
+  );
+  const started = await startPoolServer("127.0.0.1", 0, service);
+  pool = {
+    address: `127.0.0.1:${started.port}`,
+    async stop() {
+      await service.stopAll();
+      await new Promise<void>((resolve) => started.server.tryShutdown(() => resolve()));
+    },
+  };
+});
+
+after(async () => {
+  await server.stop();
+  await pool.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function portable(environment: "LOOPBACK" | "EXTERNAL", extra: Record<string, string> = {}) {
+  return new Pipeline({
+    runner: "portable",
+    job_endpoint: server.url,
+    environment_type: environment,
+    ...(environment === "EXTERNAL" ? { environment_config: pool.address } : {}),
+    quiet: true,
+    ...extra,
+  });
+}
+
+function readShards(prefix: string): string[] {
+  const dir = path.dirname(prefix);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(path.basename(prefix)))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
+    .filter((l) => l !== "")
+    .sort();
+}
+
+for (const environment of ["LOOPBACK", "EXTERNAL"] as const) {
+  test(`wordcount with a side input and a combine, ${environment}`, async () => {
+    const dir = path.join(root, `wc-${environment}`);
+    fs.mkdirSync(path.join(dir, "in"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "in", "a.txt"), "the cat\nthe dog\n");
+    fs.writeFileSync(path.join(dir, "in", "b.txt"), "a cat\n");
+    const p = portable(environment);
+    const stop = p.create(["a"], { name: "StopWords" });
+    const counts = p
+      .readText(path.join(dir, "in", "*.txt"))
+      .flatMap((line) => line.split(" "), { coder: "string" })
+      .parDo(
+        {
+          async process(word: string, ctx: any) {
+            const stopWords: string[] = await ctx.sideInput("stop");
+            return stopWords.includes(word) ? [] : [{ key: word, value: 1 }];
+          },
+        },
+        { coder: kv("string", "varint"), sideInputs: { stop: stop.asIterable() } },
+      )
+      .combinePerKey("sum");
+    counts
+      .map((e) => `${e.key}: ${e.value}`, { coder: "string" })
+      .writeText(path.join(dir, "out", "counts"));
+    const result = (await p.run()) as PortableResult;
+    assert.equal(result.state, "DONE", result.messages.join("\n"));
+    assert.deepEqual(readShards(path.join(dir, "out", "counts")), ["cat: 2", "dog: 1", "the: 2"]);
+    assert.ok(result.jobId);
+  });
+}
+
+test("a {module} DoFn outside the working directory is staged and loads in the worker", async () => {
+  const dir = path.join(root, "module");
+  fs.mkdirSync(dir, { recursive: true });
+  const moduleFile = path.join(dir, "shout.mjs");
+  fs.writeFileSync(moduleFile, "export const shout = (w) => [w.toUpperCase() + '!'];\n");
+  const p = portable("EXTERNAL");
+  p.create(["hi", "yo"])
+    .parDo({ module: moduleFile, export: "shout" }, { coder: "string" })
+    .writeText(path.join(dir, "out", "shouted"));
+  const result = (await p.run()) as PortableResult;
+  assert.equal(result.state, "DONE", result.messages.join("\n"));
+  assert.deepEqual(readShards(path.join(dir, "out", "shouted")), ["HI!", "YO!"]);
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  const { pipeline } = await call(
+    client.GetPipeline.bind(client),
+    new jobApi.GetJobPipelineRequest({ job_id: result.jobId }),
+  );
+  client.close();
+  const deps = [...pipeline.components.environments.values()][0].dependencies;
+  assert.equal(deps.length, 1);
+  const staged = pipelineApi.ArtifactStagingToRolePayload.deserializeBinary(deps[0].role_payload);
+  assert.match(staged.staged_name, /^shout-[0-9a-f]{12}\.mjs$/);
+  const stored = pipelineApi.ArtifactFilePayload.deserializeBinary(deps[0].type_payload);
+  assert.equal(fs.readFileSync(stored.path, "utf8"), fs.readFileSync(moduleFile, "utf8"));
+});
+
+test("a job whose user code fails reaches FAILED with the message", async () => {
+  const p = portable("EXTERNAL");
+  p.create([1, 2, 3]).map(
+    (x: number) => {
+      if (x === 2) throw new Error("two is not allowed");
+      return x;
+    },
+    { name: "Picky" },
+  );
+  const result = (await p.run()) as PortableResult;
+  assert.equal(result.state, "FAILED");
+  assert.match(result.error?.message ?? "", /two is not allowed/);
+  assert.match(result.error?.message ?? "", /Picky/);
+});
+
+test("cancelling a running job reaches CANCELLED", async () => {
+  const p = portable("EXTERNAL", { job_name: "sleepy" });
+  p.create([1]).map(async (x: number) => {
+    await new Promise((resolve) => setTimeout(resolve, 120_000));
+    return x;
+  });
+  const running = p.run() as Promise<PortableResult>;
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  try {
+    let jobId: string | undefined;
+    while (!jobId) {
+      const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+      jobId = job_info.find(
+        (j) => j.job_name === "sleepy" && j.state === jobApi.JobState.Enum.RUNNING,
+      )?.job_id;
+      if (!jobId) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Let the sleeping bundle start on the worker.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await call(client.Cancel.bind(client), new jobApi.CancelJobRequest({ job_id: jobId }));
+    const result = await running;
+    assert.equal(result.state, "CANCELLED");
+    const state = await call(
+      client.GetState.bind(client),
+      new jobApi.GetJobStateRequest({ job_id: jobId }),
+    );
+    assert.equal(state.state, jobApi.JobState.Enum.CANCELLED);
+  } finally {
+    client.close();
+  }
+});
+
+test("Prepare rejects malformed pipelines with INVALID_ARGUMENT", async () => {
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  const prepare = (pipeline: pipelineApi.Pipeline) =>
+    call(client.Prepare.bind(client), new jobApi.PrepareJobRequest({ pipeline, job_name: "bad" }));
+  try {
+    await assert.rejects(prepare(new pipelineApi.Pipeline()), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /no transforms/);
+      return true;
+    });
+    const good = new Pipeline({ runner: "local" });
+    good.create(["x"]).map((s: string) => s, { name: "Same" });
+    const dangling = good.toProto();
+    const [someId, some] = [...dangling.components.transforms].find(([, t]) => t.inputs.size > 0)!;
+    some.inputs.set("input", "nowhere");
+    const [pcId, pc] = [...dangling.components.pcollections][0];
+    pc.coder_id = "no-such-coder";
+    const pardo = [...dangling.components.transforms.values()].find(
+      (t) => t.spec?.urn === "beam:transform:pardo:v1",
+    )!;
+    pardo.environment_id = "";
+    await assert.rejects(prepare(dangling), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /unknown PCollection "nowhere"/, someId);
+      assert.match(
+        err.details,
+        new RegExp(`PCollection "${pcId}" has unknown coder "no-such-coder"`),
+      );
+      assert.match(err.details, /runs user code but names no environment/);
+      return true;
+    });
+  } finally {
+    client.close();
+  }
+});
+
+test("GetJobs, GetPipeline and DescribePipelineOptions answer", async () => {
+  const p = portable("LOOPBACK", { job_name: "listed" });
+  p.create([1, 2]).map((x: number) => x + 1, { name: "Inc" });
+  const result = (await p.run()) as PortableResult;
+  assert.equal(result.state, "DONE", result.messages.join("\n"));
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  try {
+    const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+    const info = job_info.find((j) => j.job_id === result.jobId);
+    assert.equal(info?.job_name, "listed");
+    assert.equal(info?.state, jobApi.JobState.Enum.DONE);
+    const { pipeline } = await call(
+      client.GetPipeline.bind(client),
+      new jobApi.GetJobPipelineRequest({ job_id: result.jobId }),
+    );
+    assert.ok([...pipeline.components.transforms.values()].some((t) => t.unique_name === "Inc"));
+    const env = [...pipeline.components.environments.values()][0];
+    assert.equal(env.urn, "beam:env:external:v1");
+    const { options } = await call(
+      client.DescribePipelineOptions.bind(client),
+      new jobApi.DescribePipelineOptionsRequest(),
+    );
+    assert.ok(options.some((o) => o.name === "environment_type"));
+    await assert.rejects(
+      call(client.GetState.bind(client), new jobApi.GetJobStateRequest({ job_id: "nope" })),
+      (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND,
+    );
+  } finally {
+    client.close();
+  }
+});
+
+test("several jobs run at once", async () => {
+  const dir = path.join(root, "concurrent");
+  const pipelines = [1, 2, 3].map((n) => {
+    const p = portable("EXTERNAL", { job_name: `concurrent-${n}` });
+    p.create([n, n * 10])
+      .map((x: number) => `${x}`, { coder: "string" })
+      .writeText(path.join(dir, `out${n}`, "values"));
+    return p;
+  });
+  const results = (await Promise.all(pipelines.map((p) => p.run()))) as PortableResult[];
+  assert.deepEqual(
+    results.map((r) => r.state),
+    ["DONE", "DONE", "DONE"],
+  );
+  assert.equal(new Set(results.map((r) => r.jobId)).size, 3);
+  for (const n of [1, 2, 3])
+    assert.deepEqual(readShards(path.join(dir, `out${n}`, "values")), [`${n}`, `${n * 10}`].sort());
+});
