@@ -193,5 +193,11 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
 export const runCommand: Command = {
   name: "run",
   summary: "run a pipeline module on the local runner (firefly run <file.(m)js|ts> [options])",
-  run: (args) => runFile(args),
+  run: (args) => {
+    // `firefly run … | head` closes stdout early: stop writing, do not crash.
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+    });
+    return runFile(args);
+  },
 };
