@@ -6,50 +6,34 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { fnApi, pipelineApi } from "../../proto/index.js";
-import { FakeRunner } from "../support/fake-runner.js";
+import { fnApi } from "../../proto/index.js";
+import type { FakeRunner } from "../support/fake-runner.js";
 import {
-  addCoder,
-  dofnPayload,
   encodeGlobal,
   kv,
   linearDescriptor,
+  pardoStep,
   STR,
   valuesOf,
   VARINT,
 } from "../support/descriptors.js";
-import { startWorker, type WorkerProcess } from "../support/worker-process.js";
+import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk, until } from "../integration/support.js";
+import { bagStateDescriptor, upperDescriptor } from "./support.js";
 
+let session: WorkerSession;
 let runner: FakeRunner;
-let worker: WorkerProcess;
-const pardo = (id: string, source: string, extra = {}) => ({
-  id,
-  urn: "beam:transform:pardo:v1",
-  payload: dofnPayload({ source }, extra),
-});
 
 before(async () => {
-  runner = await FakeRunner.start();
-  worker = startWorker(runner.url, { threads: 0, extraArgs: ["--orphan_data_timeout_ms=1000"] });
-  await runner.controlStream();
-  runner.descriptors.set(
-    "upper",
-    linearDescriptor({
-      id: "upper",
-      url: runner.url,
-      input: STR,
-      steps: [pardo("up", "export default (s) => [s.toUpperCase()]")],
-    }),
-  );
+  session = await startWorkerSession({
+    threads: 0,
+    extraArgs: ["--orphan_data_timeout_ms=1000"],
+  });
+  runner = session.runner;
+  runner.descriptors.set("upper", upperDescriptor("upper", runner.url));
 });
 
-after(async () => {
-  runner.closeControl();
-  await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
-  await worker.stop();
-  runner.stop();
-});
+after(() => session.stop());
 
 async function healthy(id: string): Promise<void> {
   const response = runner.processBundle("upper", id);
@@ -68,32 +52,7 @@ test("the runner closing the data stream mid-bundle fails that bundle clearly; t
 });
 
 test("the state stream breaking mid-request fails that bundle; the next bundle reconnects", async () => {
-  const coders = new Map<string, pipelineApi.Coder>();
-  const varintId = addCoder(coders, VARINT);
-  const descriptor = linearDescriptor({
-    id: "stateful",
-    url: runner.url,
-    input: kv(STR, VARINT),
-    state: true,
-    steps: [
-      pardo(
-        "count",
-        "export default async (e, ctx) => { const bag = ctx.state('n'); const seen = await bag.read(); bag.add(e.value); return [{ key: e.key, value: seen.length }]; }",
-        {
-          state_specs: new Map([
-            [
-              "n",
-              new pipelineApi.StateSpec({
-                bag_spec: new pipelineApi.BagStateSpec({ element_coder_id: varintId }),
-              }),
-            ],
-          ]),
-        },
-      ),
-    ],
-  });
-  for (const [id, c] of coders) descriptor.coders.set(id, c);
-  runner.descriptors.set("stateful", descriptor);
+  runner.descriptors.set("stateful", bagStateDescriptor("stateful", runner.url));
   runner.breakStateOnNextRequest = true;
   const r1 = runner.processBundle("stateful", "state-broken");
   await runner.sendData(
@@ -120,11 +79,11 @@ test("data for an instruction that never starts is dropped with a log after the 
     "the orphaned data to be dropped",
     () =>
       /dropping data for an instruction that never started[^\n]*|"instructionId":"ghost"[^\n]*dropping/.test(
-        worker.stderr(),
+        session.worker.stderr(),
       ),
     8000,
   );
-  assert.match(worker.stderr(), /"instructionId":"ghost"/);
+  assert.match(session.worker.stderr(), /"instructionId":"ghost"/);
   await healthy("after-ghost");
 });
 
@@ -153,7 +112,7 @@ test("user code throwing non-Error values fails its bundle with a description of
   for (const [id, source, expected] of throwers) {
     runner.descriptors.set(
       id,
-      linearDescriptor({ id, url: runner.url, input: STR, steps: [pardo(`${id}-fn`, source)] }),
+      linearDescriptor({ id, url: runner.url, input: STR, steps: [pardoStep(`${id}-fn`, source)] }),
     );
     const response = runner.processBundle(id, `throw-${id}`);
     await runner.sendData(`throw-${id}`, "source", encodeGlobal(STR, ["x"]));
@@ -165,7 +124,7 @@ test("user code throwing non-Error values fails its bundle with a description of
 });
 
 test("3,000 tiny bundles in a row leave memory and open file descriptors flat", async () => {
-  const fds = () => fs.readdirSync(`/proc/${worker.child.pid}/fd`).length;
+  const fds = () => fs.readdirSync(`/proc/${session.worker.child.pid}/fd`).length;
   const run = async (n: number, prefix: string) => {
     for (let i = 0; i < n; i++) {
       const id = `${prefix}${i}`;
@@ -176,10 +135,10 @@ test("3,000 tiny bundles in a row leave memory and open file descriptors flat", 
     }
   };
   await run(300, "warm"); // warm up caches and JIT
-  const rssBefore = worker.memory().rss;
+  const rssBefore = session.worker.memory().rss;
   const fdsBefore = fds();
   await run(3000, "tiny");
-  const rssAfter = worker.memory().rss;
+  const rssAfter = session.worker.memory().rss;
   const fdsAfter = fds();
   assert.ok(fdsAfter <= fdsBefore + 2, `file descriptors ${fdsBefore} → ${fdsAfter}`);
   assert.ok(

@@ -10,23 +10,18 @@ import type { FakeRunner } from "../support/fake-runner.js";
 import {
   addCoder,
   coderOf,
-  dofnPayload,
   encodeGlobal,
   GLOBAL,
   kv,
   linearDescriptor,
+  pardoStep,
   STR,
   VARINT,
   type CoderSpec,
-  type Step,
 } from "../support/descriptors.js";
 import { GLOBAL_WINDOW_BYTES } from "../integration/support.js";
 
-export const pardo = (id: string, source: string, extra = {}): Step => ({
-  id,
-  urn: "beam:transform:pardo:v1",
-  payload: dofnPayload({ source }, extra),
-});
+export const pardo = pardoStep;
 
 /** upper-cases strings. */
 export function upperDescriptor(id: string, url: string): fnApi.ProcessBundleDescriptor {

@@ -8,15 +8,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fnApi } from "../../proto/index.js";
-import { FakeRunner } from "../support/fake-runner.js";
-import {
-  coderOf,
-  dofnPayload,
-  encodeGlobal,
-  linearDescriptor,
-  STR,
-} from "../support/descriptors.js";
-import { startWorker, type WorkerProcess } from "../support/worker-process.js";
+import type { FakeRunner } from "../support/fake-runner.js";
+import { coderOf, encodeGlobal, linearDescriptor, pardoStep, STR } from "../support/descriptors.js";
+import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk } from "./support.js";
 
 const UPPER =
@@ -36,34 +30,25 @@ function decoded(samples: fnApi.SampleDataResponse.ElementList | undefined): str
   return (samples?.elements ?? []).map((e) => coderOf<string>(STR).decode(e.element, "nested"));
 }
 
+function upperDescriptor(runner: FakeRunner) {
+  runner.descriptors.set(
+    "upper",
+    linearDescriptor({ id: "upper", url: runner.url, input: STR, steps: [pardoStep("up", UPPER)] }),
+  );
+}
+
 for (const threads of [0, 2]) {
   describe(`data sampling with threads=${threads}`, () => {
+    let session: WorkerSession;
     let runner: FakeRunner;
-    let worker: WorkerProcess;
 
     before(async () => {
-      runner = await FakeRunner.start();
-      worker = startWorker(runner.url, { threads, extraArgs: ["--data_sampling"] });
-      await runner.controlStream();
-      runner.descriptors.set(
-        "upper",
-        linearDescriptor({
-          id: "upper",
-          url: runner.url,
-          input: STR,
-          steps: [
-            { id: "up", urn: "beam:transform:pardo:v1", payload: dofnPayload({ source: UPPER }) },
-          ],
-        }),
-      );
+      session = await startWorkerSession({ threads, extraArgs: ["--data_sampling"] });
+      runner = session.runner;
+      upperDescriptor(runner);
     });
 
-    after(async () => {
-      runner.closeControl();
-      await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
-      await worker.stop();
-      runner.stop();
-    });
+    after(() => session.stop());
 
     test("the first 10 elements of each PCollection are sampled, and a request drains them", async () => {
       const words = Array.from({ length: 12 }, (_, i) => `w${i}`);
@@ -100,29 +85,14 @@ for (const threads of [0, 2]) {
 }
 
 test("a worker without data sampling answers sample_data with an empty response", async () => {
-  const runner = await FakeRunner.start();
-  const worker = startWorker(runner.url, { threads: 0 });
+  const session = await startWorkerSession({ threads: 0 });
   try {
-    await runner.controlStream();
-    runner.descriptors.set(
-      "upper",
-      linearDescriptor({
-        id: "upper",
-        url: runner.url,
-        input: STR,
-        steps: [
-          { id: "up", urn: "beam:transform:pardo:v1", payload: dofnPayload({ source: UPPER }) },
-        ],
-      }),
-    );
-    const response = runner.processBundle("upper", "n1");
-    await runner.sendData("n1", "source", encodeGlobal(STR, ["a"]));
+    upperDescriptor(session.runner);
+    const response = session.runner.processBundle("upper", "n1");
+    await session.runner.sendData("n1", "source", encodeGlobal(STR, ["a"]));
     assertOk(await response);
-    assert.equal((await sampleData(runner)).size, 0);
+    assert.equal((await sampleData(session.runner)).size, 0);
   } finally {
-    runner.closeControl();
-    await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
-    await worker.stop();
-    runner.stop();
+    await session.stop();
   }
 });

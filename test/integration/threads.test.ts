@@ -6,34 +6,27 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { fnApi } from "../../proto/index.js";
-import { FakeRunner } from "../support/fake-runner.js";
+import type { FakeRunner } from "../support/fake-runner.js";
 import {
-  dofnPayload,
   encodeGlobal,
   linearDescriptor,
+  pardoStep,
   STR,
   valuesOf,
 } from "../support/descriptors.js";
-import { startWorker, type WorkerProcess } from "../support/worker-process.js";
+import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk, elementCount } from "./support.js";
 
+let session: WorkerSession;
 let runner: FakeRunner;
-let worker: WorkerProcess;
-
-const step = (id: string, source: string) => ({
-  id,
-  urn: "beam:transform:pardo:v1",
-  payload: dofnPayload({ source }),
-});
 
 before(async () => {
-  runner = await FakeRunner.start();
-  worker = startWorker(runner.url, { threads: 2, extraArgs: ["--thread_heap_mb=96"] });
-  await runner.controlStream();
+  session = await startWorkerSession({ threads: 2, extraArgs: ["--thread_heap_mb=96"] });
+  runner = session.runner;
   const add = (id: string, source: string) =>
     runner.descriptors.set(
       id,
-      linearDescriptor({ id, url: runner.url, input: STR, steps: [step(`${id}-fn`, source)] }),
+      linearDescriptor({ id, url: runner.url, input: STR, steps: [pardoStep(`${id}-fn`, source)] }),
     );
   add(
     "spin",
@@ -51,12 +44,7 @@ before(async () => {
   add("upper", "export default (s) => [s.toUpperCase()]");
 });
 
-after(async () => {
-  runner.closeControl();
-  await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
-  await worker.stop();
-  runner.stop();
-});
+after(() => session.stop());
 
 async function healthy(id: string): Promise<void> {
   const response = runner.processBundle("upper", id);
@@ -111,5 +99,5 @@ test("an uncaught error in a user timer callback fails the running bundle, not t
   await runner.sendData("late1", "source", encodeGlobal(STR, ["x"]));
   assert.match((await response).error, /thrown from a timer/);
   await healthy("after-late");
-  assert.equal(worker.child.exitCode, null, "the worker process is still running");
+  assert.equal(session.worker.child.exitCode, null, "the worker process is still running");
 });

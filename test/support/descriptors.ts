@@ -64,6 +64,15 @@ export function dofnPayload(
   }).serializeBinary();
 }
 
+/** A ParDo step running `source` (a `firefly:dofn:v1` ES module text). */
+export function pardoStep(
+  id: string,
+  source: string,
+  extra: Parameters<typeof dofnPayload>[1] = {},
+): Step {
+  return { id, urn: "beam:transform:pardo:v1", payload: dofnPayload({ source }, extra) };
+}
+
 export interface Step {
   id: string;
   urn: string;

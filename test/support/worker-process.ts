@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import { FakeRunner } from "./fake-runner.js";
 import { fireflyBin } from "./paths.js";
 
 export interface WorkerProcess {
@@ -56,6 +57,32 @@ export function startWorker(
         await exited;
         clearTimeout(timer);
       }
+    },
+  };
+}
+
+/** A FakeRunner with the real worker connected to it (the usual integration-test fixture). */
+export interface WorkerSession {
+  runner: FakeRunner;
+  worker: WorkerProcess;
+  /** Ends the control stream, waits (bounded) for the worker to exit, then stops both. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkerSession(
+  options: Parameters<typeof startWorker>[1] = {},
+): Promise<WorkerSession> {
+  const runner = await FakeRunner.start();
+  const worker = startWorker(runner.url, options);
+  await runner.controlStream();
+  return {
+    runner,
+    worker,
+    async stop() {
+      runner.closeControl();
+      await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
+      await worker.stop();
+      runner.stop();
     },
   };
 }
