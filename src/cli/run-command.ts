@@ -154,19 +154,21 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
       results.push(r);
     },
   });
+  // Runs on other runners (--runner=portable ...) report themselves; count them here.
+  const { onPipelineRun } = await import("../pipeline/index.js");
+  const otherResults: PipelineResult[] = [];
+  const stopListening = onPipelineRun((runner, result) => {
+    if (runner !== "local") otherResults.push(result as PipelineResult);
+  });
   const savedArgv = process.argv;
   process.argv = [savedArgv[0], resolved, ...rest];
-  let ranOther = false;
   try {
     const mod = await importUserModule(resolved);
-    if (results.length === 0) {
+    if (results.length === 0 && otherResults.length === 0) {
       let exported = mod.default;
       if (typeof exported === "function" && !isPipeline(exported))
         exported = await (exported as () => unknown)();
-      if (isPipeline(exported)) {
-        const r = await exported.run();
-        ranOther = results.length === 0 && r !== undefined;
-      }
+      if (isPipeline(exported)) await exported.run();
     }
   } catch (err) {
     if (progressShown) io.progress?.("");
@@ -177,9 +179,9 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
   } finally {
     process.argv = savedArgv;
     setRunObserver(undefined);
+    stopListening();
   }
-  if (results.length === 0) {
-    if (ranOther) return 0; // another runner (--runner=...) ran it and reported itself
+  if (results.length === 0 && otherResults.length === 0) {
     io.err(
       `firefly run: ${file} built no pipeline: call pipeline.run() in the module, or export the Pipeline (or a function returning one) as its default export`,
     );
@@ -187,7 +189,8 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
   }
   for (const r of results)
     for (const line of formatSummary(r)) (r.state === "DONE" ? io.out : io.err)(line);
-  return results.every((r) => r.state === "DONE") ? 0 : 1;
+  for (const r of otherResults) (r.state === "DONE" ? io.out : io.err)(`Pipeline ${r.state}`);
+  return [...results, ...otherResults].every((r) => r.state === "DONE") ? 0 : 1;
 }
 
 export const runCommand: Command = {

@@ -58,10 +58,12 @@ export {
   type OptionValue,
 } from "./options.js";
 export {
+  onPipelineRun,
   registerRunner,
   registeredRunners,
   UnknownRunnerError,
   type PipelineResult,
+  type RunListener,
   type Runner,
 } from "./runners.js";
 export { UnshippableFunctionError, type ModuleRef } from "./ship-function.js";

@@ -21,6 +21,16 @@ export type Runner = (
 
 const runners = new Map<string, Runner>();
 
+/** Sees the result of every `Pipeline.run()`, whichever runner ran it. */
+export type RunListener = (runner: string, result: PipelineResult) => void;
+const listeners = new Set<RunListener>();
+
+/** Adds a run listener (the `firefly run` command's summary); returns its removal. */
+export function onPipelineRun(listener: RunListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** Built-in runners: name → module (relative to this file) that registers it on import. */
 const BUILTIN_RUNNER_MODULES: Record<string, string> = {
   local: "../runner/index.js",
@@ -61,5 +71,10 @@ export async function findRunner(name: string): Promise<Runner> {
     runner = runners.get(name);
   }
   if (!runner) throw new UnknownRunnerError(name, cause);
-  return runner;
+  const run = runner;
+  return async (pipeline, options) => {
+    const result = await run(pipeline, options);
+    for (const listener of listeners) listener(name, result);
+    return result;
+  };
 }
