@@ -20,10 +20,40 @@ export interface FlushPolicy {
 
 export const DEFAULT_FLUSH_POLICY: FlushPolicy = { flushBytes: 1_000_000, flushMs: 100 };
 
+/** Closing with at most this many bytes copies them out and keeps the writer's buffer. */
+const COPY_ON_CLOSE_BYTES = 16 * 1024;
+/** Idle writers kept per capacity (per thread). */
+const MAX_SPARE_WRITERS = 16;
+
+/**
+ * Writers of closed sinks, by capacity: a bundle's sink reuses one instead of
+ * allocating (and later discarding) a fresh 64 KiB buffer per bundle.
+ */
+const spareWriters = new Map<number, ByteWriter[]>();
+
+function takeWriter(capacity: number): ByteWriter {
+  return spareWriters.get(capacity)?.pop() ?? new ByteWriter(capacity);
+}
+
+function returnWriter(writer: ByteWriter, capacity: number): void {
+  // Only writers that did not grow: a spare must not pin a large buffer.
+  if (writer.buf.length !== capacity) return;
+  writer.reset();
+  let spares = spareWriters.get(capacity);
+  if (!spares) spareWriters.set(capacity, (spares = []));
+  if (spares.length < MAX_SPARE_WRITERS) spares.push(writer);
+}
+
+/** Where writes after close() go: dropped (the stream already ended). */
+let discard: ByteWriter | undefined;
+
 export class BufferedElementSink implements ElementSink {
-  readonly writer: ByteWriter;
+  private current: ByteWriter;
+  private readonly capacity: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The writer went back to the spares at close(). */
+  private released = false;
   private inFlight: Promise<void> | undefined;
   private asyncError: unknown;
 
@@ -31,11 +61,20 @@ export class BufferedElementSink implements ElementSink {
     private readonly transport: ChunkTransport,
     private readonly policy: FlushPolicy = DEFAULT_FLUSH_POLICY,
   ) {
-    this.writer = new ByteWriter(Math.min(policy.flushBytes, 64 * 1024));
+    this.capacity = Math.min(policy.flushBytes, 64 * 1024);
+    this.current = takeWriter(this.capacity);
+  }
+
+  /** The writer to encode into; after close() a scratch writer whose bytes are dropped. */
+  get writer(): ByteWriter {
+    if (!this.released) return this.current;
+    discard ??= new ByteWriter(64);
+    discard.reset();
+    return discard;
   }
 
   elementWritten(): void | Promise<void> {
-    if (this.writer.length >= this.policy.flushBytes) return this.flush();
+    if (this.current.length >= this.policy.flushBytes) return this.flush();
     if (this.timer === undefined && this.policy.flushMs > 0) {
       this.timer = setTimeout(() => this.timedFlush(), this.policy.flushMs);
     }
@@ -48,7 +87,17 @@ export class BufferedElementSink implements ElementSink {
     this.clearTimer();
     if (this.inFlight) await this.inFlight;
     this.throwAsyncError();
-    await this.transport(this.writer.finish(), true);
+    const writer = this.current;
+    let last: Uint8Array;
+    if (writer.length > COPY_ON_CLOSE_BYTES) {
+      last = writer.finish();
+    } else {
+      last = new Uint8Array(writer.length);
+      last.set(writer.view());
+    }
+    this.released = true;
+    returnWriter(writer, this.capacity);
+    await this.transport(last, true);
   }
 
   /** Stops the timer without sending (the bundle failed). */
@@ -60,8 +109,8 @@ export class BufferedElementSink implements ElementSink {
   private flush(): void | Promise<void> {
     this.clearTimer();
     this.throwAsyncError();
-    if (this.writer.length === 0) return undefined;
-    const pending = this.transport(this.writer.finish(), false);
+    if (this.current.length === 0) return undefined;
+    const pending = this.transport(this.current.finish(), false);
     if (!pending) return undefined;
     const tracked = pending.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;

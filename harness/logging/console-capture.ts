@@ -4,6 +4,13 @@
  * bundle's logger (worker and instruction ids), so it reaches stderr as JSON
  * and the runner's logging service like every other record. Outside bundles
  * it goes to the default logger. Installed once per thread.
+ *
+ * Which bundle is running: while only one runs in the thread (always in a
+ * pool thread, and for sequential bundles inline) it is simply "the" bundle,
+ * with no async context at all. An AsyncLocalStorage context is used only for
+ * bundles that start while another one runs, and it is switched off again
+ * when no bundle runs: an enabled AsyncLocalStorage makes every promise of
+ * the process pay async_hooks bookkeeping.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
@@ -11,9 +18,32 @@ import type { Logger } from "pino";
 
 const storage = new AsyncLocalStorage<Logger>();
 let installed = false;
+/** Bundles running in this thread (inside runWithLogger). */
+let running = 0;
+/** The logger of the bundle that started while no other ran (no async context). */
+let solo: Logger | undefined;
 
-export function runWithLogger<T>(logger: Logger, fn: () => T): T {
-  return storage.run(logger, fn);
+/** Runs a bundle's `fn` with `logger` as the target of console output from its code. */
+export async function runWithLogger<T>(logger: Logger, fn: () => Promise<T>): Promise<T> {
+  if (!installed) return fn();
+  const isSolo = running === 0;
+  running++;
+  try {
+    if (isSolo) {
+      solo = logger;
+      return await fn();
+    }
+    return await storage.run(logger, fn);
+  } finally {
+    running--;
+    if (isSolo) solo = undefined;
+    if (running === 0) storage.disable();
+  }
+}
+
+/** The logger console output goes to from the current code. */
+function currentLogger(fallback: Logger): Logger {
+  return storage.getStore() ?? solo ?? fallback;
 }
 
 type Level = "trace" | "debug" | "info" | "warn" | "error";
@@ -27,13 +57,14 @@ const METHODS: [keyof Console, Level][] = [
   ["error", "error"],
 ];
 
-export function installConsoleCapture(fallback: Logger): void {
+/** Installs the capture once; `fallback` is built only on the first call. */
+export function installConsoleCapture(fallback: Logger | (() => Logger)): void {
   if (installed) return;
   installed = true;
+  const logger = typeof fallback === "function" ? fallback() : fallback;
   for (const [method, level] of METHODS) {
     (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const logger = storage.getStore() ?? fallback;
-      logger[level]({ source: "console" }, format(...args));
+      currentLogger(logger)[level]({ source: "console" }, format(...args));
     };
   }
 }

@@ -17,15 +17,29 @@ import {
   distributionInt64Payload,
   doublePayload,
   int64Payload,
+  internLabels,
   latestPayload,
   monitoringInfo,
 } from "./monitoring-infos.js";
 
+/** Label maps of a processor's PCollections, by its counts buffer (one per processor). */
+const pcollectionLabels = new WeakMap<SharedArrayBuffer, ReadonlyMap<string, string>[]>();
+
+function pcollectionLabelsOf(view: ProgressView): ReadonlyMap<string, string>[] {
+  let labels = pcollectionLabels.get(view.layout.counts);
+  if (!labels) {
+    labels = view.layout.pcollectionIds.map((id) => internLabels(LABELS.pcollection, id));
+    pcollectionLabels.set(view.layout.counts, labels);
+  }
+  return labels;
+}
+
 export function progressMonitoringInfos(view: ProgressView): metricsApi.MonitoringInfo[] {
   const infos: metricsApi.MonitoringInfo[] = [];
-  view.layout.pcollectionIds.forEach((pcollectionId, i) => {
+  const labelsOf = pcollectionLabelsOf(view);
+  for (let i = 0; i < labelsOf.length; i++) {
     const stats = readPCollectionStats(view.counts, i);
-    const labels = { [LABELS.pcollection]: pcollectionId };
+    const labels = labelsOf[i]!;
     infos.push(
       monitoringInfo(URNS.elementCount, TYPES.sumInt64, labels, int64Payload(stats.count)),
     );
@@ -39,13 +53,13 @@ export function progressMonitoringInfos(view: ProgressView): metricsApi.Monitori
         ),
       );
     }
-  });
+  }
   for (const [transformId, gate] of view.sources) {
     infos.push(
       monitoringInfo(
         URNS.readIndex,
         TYPES.sumInt64,
-        { [LABELS.transform]: transformId },
+        internLabels(LABELS.transform, transformId),
         int64Payload(gate.claimed - 1),
       ),
     );
@@ -78,7 +92,7 @@ export function executionTimeInfos(
   }
   const infos: metricsApi.MonitoringInfo[] = [];
   for (const [transformId, phases] of perTransform) {
-    const labels = { [LABELS.transform]: transformId };
+    const labels = internLabels(LABELS.transform, transformId);
     for (const phase of PHASES) {
       infos.push(
         monitoringInfo(
@@ -101,11 +115,8 @@ export function userMonitoringInfos(
   metrics: MetricsContainer,
 ): metricsApi.MonitoringInfo[] {
   const infos: metricsApi.MonitoringInfo[] = [];
-  const labels = (namespace: string, name: string) => ({
-    [LABELS.transform]: transformId,
-    [LABELS.namespace]: namespace,
-    [LABELS.name]: name,
-  });
+  const labels = (namespace: string, name: string) =>
+    internLabels(LABELS.transform, transformId, LABELS.namespace, namespace, LABELS.name, name);
   for (const c of metrics.counters.values()) {
     infos.push(
       c.isDouble

@@ -44,7 +44,8 @@ const scratch = new ByteWriter(64);
 function encoded(write: (w: ByteWriter) => void): Uint8Array {
   scratch.reset();
   write(scratch);
-  return scratch.finish();
+  // A copy: payloads are a few bytes, and finish() would allocate a new buffer each time.
+  return scratch.toBytes();
 }
 
 /** Payload of a sum_int64 (a varint). */
@@ -100,18 +101,65 @@ export function latestPayload(
   });
 }
 
+/** Labels as the MonitoringInfo map (a shared, never-mutated Map is used as is). */
+export type Labels = Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+
 export function monitoringInfo(
   urn: string,
   type: string,
-  labels: Record<string, string>,
+  labels: Labels,
   payload: Uint8Array,
 ): metricsApi.MonitoringInfo {
   return new metricsApi.MonitoringInfo({
     urn,
     type,
-    labels: new Map(Object.entries(labels)),
+    labels: labels instanceof Map ? labels : new Map(Object.entries(labels)),
     payload,
   });
+}
+
+/** Interned label maps beyond this many are built afresh (bounds memory on odd metric names). */
+const MAX_INTERNED_LABELS = 10_000;
+const internedLabels = new Map<string, ReadonlyMap<string, string>>();
+/** Every map internLabels handed out (read-only by contract, so ids can be cached by identity). */
+const readOnlyLabels = new WeakSet<ReadonlyMap<string, string>>();
+
+/**
+ * One shared, read-only label map per distinct set of labels: MonitoringInfos
+ * of every bundle reuse it (no per-bundle Map), and ShortIdTable resolves it
+ * by identity. Never mutate the returned map.
+ */
+export function internLabels(...pairs: string[]): ReadonlyMap<string, string> {
+  const key = pairs.join("\u0000");
+  let labels = internedLabels.get(key);
+  if (labels === undefined) {
+    const map = new Map<string, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) map.set(pairs[i]!, pairs[i + 1]!);
+    labels = map;
+    readOnlyLabels.add(labels);
+    if (internedLabels.size < MAX_INTERNED_LABELS) internedLabels.set(key, labels);
+  }
+  return labels;
+}
+
+/** A MonitoringInfo as plain data (structured-clone friendly: pool threads post these). */
+export interface PlainMonitoringInfo {
+  urn: string;
+  type: string;
+  /** Label names and values, alternating. */
+  labels: string[];
+  payload: Uint8Array;
+}
+
+export function toPlain(info: metricsApi.MonitoringInfo): PlainMonitoringInfo {
+  const labels: string[] = [];
+  for (const [name, value] of info.labels) labels.push(name, value);
+  return { urn: info.urn, type: info.type, labels, payload: info.payload };
+}
+
+/** The MonitoringInfo of plain data, with interned labels. */
+export function fromPlain(plain: PlainMonitoringInfo): metricsApi.MonitoringInfo {
+  return monitoringInfo(plain.urn, plain.type, internLabels(...plain.labels), plain.payload);
 }
 
 /**
@@ -121,23 +169,21 @@ export function monitoringInfo(
 export class ShortIdTable {
   private readonly ids = new Map<string, string>();
   private readonly infos = new Map<string, metricsApi.MonitoringInfo>();
+  /** Ids of interned label maps by identity, then urn and type (no key to build). */
+  private readonly byLabels = new WeakMap<ReadonlyMap<string, string>, Map<string, string>>();
 
   shortIdOf(info: metricsApi.MonitoringInfo): string {
-    const labels = [...info.labels.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([info.urn, info.type, labels]);
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = `m${(this.ids.size + 1).toString(36)}`;
-      this.ids.set(key, id);
-      this.infos.set(
-        id,
-        new metricsApi.MonitoringInfo({
-          urn: info.urn,
-          type: info.type,
-          labels: new Map(info.labels),
-        }),
-      );
-    }
+    const labels = info.labels;
+    const urn = info.urn;
+    const type = info.type;
+    if (!readOnlyLabels.has(labels)) return this.idOf(urn, type, labels);
+    const urnType = `${urn}\u0000${type}`;
+    let known = this.byLabels.get(labels);
+    const cached = known?.get(urnType);
+    if (cached !== undefined) return cached;
+    const id = this.idOf(urn, type, labels);
+    if (!known) this.byLabels.set(labels, (known = new Map()));
+    known.set(urnType, id);
     return id;
   }
 
@@ -151,5 +197,17 @@ export class ShortIdTable {
     const data = new Map<string, Uint8Array>();
     for (const info of infos) data.set(this.shortIdOf(info), info.payload);
     return data;
+  }
+
+  private idOf(urn: string, type: string, labels: ReadonlyMap<string, string>): string {
+    const sorted = [...labels.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = JSON.stringify([urn, type, sorted]);
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = `m${(this.ids.size + 1).toString(36)}`;
+      this.ids.set(key, id);
+      this.infos.set(id, new metricsApi.MonitoringInfo({ urn, type, labels: new Map(labels) }));
+    }
+    return id;
   }
 }

@@ -15,8 +15,33 @@ export interface GaugeSources {
   pool(): { threads: number; queueSize: number } | undefined;
 }
 
+/**
+ * Counts of finished bundles not yet added to the prom-client counters: a
+ * bundle only bumps plain numbers, and the counters take them when scraped
+ * (their `collect`), so bundles do not pay prom-client's label hashing.
+ */
+class PendingCounts<K extends string> {
+  private readonly counts = new Map<K, number>();
+
+  add(key: K, n: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+
+  /** Hands every pending count to `apply` and forgets them. */
+  drain(apply: (key: K, n: number) => void): void {
+    for (const [key, n] of this.counts) if (n !== 0) apply(key, n);
+    this.counts.clear();
+  }
+}
+
+/** Joins user-counter labels into one key (NUL cannot occur in descriptor ids or names). */
+const SEP = "\u0000";
+
 export class WorkerMetrics {
   readonly registry = new prom.Registry();
+  private readonly pendingBundles = new PendingCounts<"started" | "succeeded" | "failed">();
+  private readonly pendingElements = new PendingCounts<string>();
+  private readonly pendingUser = new PendingCounts<string>();
   private readonly bundles: prom.Counter<"outcome">;
   private readonly latency: prom.Histogram;
   private readonly elements: prom.Counter<"pcollection">;
@@ -25,11 +50,17 @@ export class WorkerMetrics {
   constructor(sources: GaugeSources, options: { userCounters?: boolean } = {}) {
     prom.collectDefaultMetrics({ register: this.registry, prefix: "firefly_" });
     const registers = [this.registry];
+    const pendingBundles = this.pendingBundles;
+    const pendingElements = this.pendingElements;
+    const pendingUser = this.pendingUser;
     this.bundles = new prom.Counter({
       name: "firefly_bundles_total",
       help: "Bundles by outcome (started, succeeded, failed).",
       labelNames: ["outcome"],
       registers,
+      collect() {
+        pendingBundles.drain((outcome, n) => this.inc({ outcome }, n));
+      },
     });
     this.latency = new prom.Histogram({
       name: "firefly_bundle_duration_seconds",
@@ -42,6 +73,9 @@ export class WorkerMetrics {
       help: "Elements per PCollection, from finished bundles.",
       labelNames: ["pcollection"],
       registers,
+      collect() {
+        pendingElements.drain((pcollection, n) => this.inc({ pcollection }, n));
+      },
     });
     if (options.userCounters) {
       this.userCounters = new prom.Counter({
@@ -49,6 +83,12 @@ export class WorkerMetrics {
         help: "User counters (ctx.metrics.counter), from finished bundles.",
         labelNames: ["transform", "namespace", "name"],
         registers,
+        collect() {
+          pendingUser.drain((key, n) => {
+            const [transform = "", namespace = "", name = ""] = key.split(SEP);
+            this.inc({ transform, namespace, name }, n);
+          });
+        },
       });
     }
     new prom.Gauge({
@@ -107,25 +147,24 @@ export class WorkerMetrics {
   }
 
   bundleStarted(): void {
-    this.bundles.inc({ outcome: "started" });
+    this.pendingBundles.add("started", 1);
   }
 
   bundleFinished(seconds: number, infos: readonly metricsApi.MonitoringInfo[]): void {
-    this.bundles.inc({ outcome: "succeeded" });
+    this.pendingBundles.add("succeeded", 1);
     this.latency.observe(seconds);
     for (const info of infos) {
-      if (info.urn === URNS.elementCount) {
-        this.elements.inc(
-          { pcollection: info.labels.get("PCOLLECTION") ?? "" },
-          varintValue(info.payload),
-        );
-      } else if (this.userCounters && info.urn === URNS.userSumInt64) {
-        this.userCounters.inc(
-          {
-            transform: info.labels.get("PTRANSFORM") ?? "",
-            namespace: info.labels.get("NAMESPACE") ?? "",
-            name: info.labels.get("NAME") ?? "",
-          },
+      const urn = info.urn;
+      if (urn === URNS.elementCount) {
+        this.pendingElements.add(info.labels.get("PCOLLECTION") ?? "", varintValue(info.payload));
+      } else if (this.userCounters && urn === URNS.userSumInt64) {
+        const labels = info.labels;
+        this.pendingUser.add(
+          [
+            labels.get("PTRANSFORM") ?? "",
+            labels.get("NAMESPACE") ?? "",
+            labels.get("NAME") ?? "",
+          ].join(SEP),
           varintValue(info.payload),
         );
       }
@@ -133,7 +172,7 @@ export class WorkerMetrics {
   }
 
   bundleFailed(seconds: number): void {
-    this.bundles.inc({ outcome: "failed" });
+    this.pendingBundles.add("failed", 1);
     this.latency.observe(seconds);
   }
 }

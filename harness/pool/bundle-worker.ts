@@ -6,7 +6,7 @@
  * broadcasts `finalize` for their instruction.
  */
 import { BroadcastChannel, workerData, type MessagePort } from "node:worker_threads";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import "../../operations/index.js";
 import type { FinalizationCallback } from "../../operations/bundle-services.js";
 import type { SampledElement, SampleSink } from "../../operations/sampling/element-sampler.js";
@@ -19,11 +19,15 @@ import {
   progressMonitoringInfos,
 } from "../monitoring/bundle-metrics.js";
 import { installConsoleCapture, runWithLogger } from "../logging/console-capture.js";
+import { toPlain } from "../monitoring/monitoring-infos.js";
 import { PortBundleServices } from "./port-bundle-services.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
 import type { BundleTask, BundleTaskResult, FromThread, ToThread } from "./protocol.js";
 
-const descriptors = new Map<string, { bytes: string; descriptor: fnApi.ProcessBundleDescriptor }>();
+const descriptors = new Map<
+  string,
+  { version: number; descriptor: fnApi.ProcessBundleDescriptor }
+>();
 const idle = new Map<string, BundleProcessor[]>();
 const finalizations = new Map<string, FinalizationCallback[]>();
 
@@ -87,27 +91,41 @@ function pipelineOptions(): Record<string, unknown> {
 }
 
 function descriptorOf(task: BundleTask): fnApi.ProcessBundleDescriptor {
-  const key = Buffer.from(task.descriptor).toString("base64");
   const known = descriptors.get(task.descriptorId);
-  if (known && known.bytes === key) return known.descriptor;
+  if (known && known.version === task.descriptorVersion) return known.descriptor;
   const descriptor = fnApi.ProcessBundleDescriptor.deserializeBinary(task.descriptor);
-  descriptors.set(task.descriptorId, { bytes: key, descriptor });
+  descriptors.set(task.descriptorId, { version: task.descriptorVersion, descriptor });
   idle.delete(task.descriptorId);
   return descriptor;
 }
 
-function portLogger(port: MessagePort, level: string, instructionId: string) {
-  return pino(
-    { level, base: { pid: process.pid, thread: "pool" } },
-    { write: (line: string) => port.postMessage({ type: "log", line }) },
-  ).child({
-    instructionId,
-  });
+/** The port of the bundle this thread runs (one at a time: concurrentTasksPerWorker is 1). */
+let currentPort: MessagePort | undefined;
+/** One pino instance per thread and level; bundles get children with their instruction id. */
+const threadLoggers = new Map<string, Logger>();
+
+/**
+ * The bundle's logger: records go to the conductor over the port of the
+ * bundle running now (records carry their instruction id, so a late record of
+ * an earlier bundle is still attributed to it; with no bundle running it is
+ * dropped, as a closed port would).
+ */
+function portLogger(port: MessagePort, level: string, instructionId: string): Logger {
+  currentPort = port;
+  let logger = threadLoggers.get(level);
+  if (!logger) {
+    logger = pino(
+      { level, base: { pid: process.pid, thread: "pool" } },
+      { write: (line: string) => currentPort?.postMessage({ type: "log", line }) },
+    );
+    threadLoggers.set(level, logger);
+  }
+  return logger.child({ instructionId });
 }
 
 export default async function runBundle(task: BundleTask): Promise<BundleTaskResult> {
   const logger = portLogger(task.port, task.logLevel, task.instructionId);
-  installConsoleCapture(
+  installConsoleCapture(() =>
     pino(
       { level: task.logLevel, base: { pid: process.pid, thread: "pool" } },
       pino.destination({ dest: 2, sync: true }),
@@ -141,8 +159,9 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
     if (services.finalizations.length > 0)
       finalizations.set(task.instructionId, services.finalizations);
     return {
-      monitoringInfos: infos.map((i) => i.serializeBinary()),
+      monitoringInfos: infos.map(toPlain),
       requiresFinalization: services.finalizations.length > 0,
+      outputs: services.outputsPosted,
     };
   } catch (err) {
     services.abandon();
@@ -151,5 +170,6 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
   } finally {
     await flushSamples(task.port);
     services.close();
+    if (currentPort === task.port) currentPort = undefined;
   }
 }

@@ -20,13 +20,15 @@ import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
 import { mergeInbound } from "../data/merge-inbound.js";
-import { BundleError, ProtocolError, describeError } from "../errors.js";
+import { BundleError, ProtocolError, TransportError, describeError } from "../errors.js";
 import { executionTimeInfos, progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
+import { fromPlain } from "../monitoring/monitoring-infos.js";
 import { executionSampler } from "../monitoring/execution-sampler.js";
 import { BundleState } from "../state/bundle-state.js";
 import type { StateCache } from "../state/state-cache.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
 import {
+  INBOUND_WINDOW_BYTES,
   transferable,
   type BundleTask,
   type BundleTaskResult,
@@ -52,17 +54,24 @@ export interface PoolExecutorOptions {
 
 interface ActiveBundle {
   progress: ProgressView | undefined;
-  abort: AbortController;
   info: ActiveBundleInfo;
 }
 
 const WORKER_FILE = new URL("./bundle-worker.js", import.meta.url).href;
 
+/** The last descriptor version handed to threads (process-wide, so versions never repeat). */
+let lastVersion = 0;
+
 export class PoolExecutor implements BundleExecutor {
   private readonly pool: Piscina;
   private readonly active = new Map<string, ActiveBundle>();
-  private readonly descriptorBytes = new WeakMap<fnApi.ProcessBundleDescriptor, Uint8Array>();
+  private readonly descriptorBytes = new WeakMap<
+    fnApi.ProcessBundleDescriptor,
+    { descriptor: Uint8Array; descriptorVersion: number }
+  >();
   private readonly finalizeChannel = new BroadcastChannel(FINALIZE_CHANNEL);
+  /** Aborts every running task at close (one signal for all: no AbortController per task). */
+  private readonly stopping = new AbortController();
   private readonly finalizeWaiters = new Map<
     string,
     { resolve(): void; reject(e: unknown): void }
@@ -139,7 +148,6 @@ export class PoolExecutor implements BundleExecutor {
     const { port1, port2 } = new MessageChannel();
     const entry: ActiveBundle = {
       progress: undefined,
-      abort: new AbortController(),
       info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
     };
     this.active.set(instructionId, entry);
@@ -158,7 +166,7 @@ export class PoolExecutor implements BundleExecutor {
       kind: "bundle",
       instructionId,
       descriptorId: descriptor.id,
-      descriptor: this.serialized(descriptor),
+      ...this.serialized(descriptor),
       port: port2,
       logLevel: this.options.logLevel,
       maxElementBytes: this.options.maxElementBytes,
@@ -170,15 +178,13 @@ export class PoolExecutor implements BundleExecutor {
     try {
       const result = (await this.pool.run(task, {
         transferList: [port2 as never],
-        signal: entry.abort.signal,
+        signal: this.stopping.signal,
       })) as BundleTaskResult;
-      await bridge.settled();
+      await bridge.settled(result.outputs);
       await state?.flush();
       return {
         monitoringInfos: [
-          ...result.monitoringInfos.map((bytes) =>
-            metricsApi.MonitoringInfo.deserializeBinary(bytes),
-          ),
+          ...result.monitoringInfos.map(fromPlain),
           ...(entry.progress ? executionTimeInfos(entry.progress, executionSampler.periodMs) : []),
         ],
         finalizations: result.requiresFinalization ? [() => this.finalize(instructionId)] : [],
@@ -213,8 +219,7 @@ export class PoolExecutor implements BundleExecutor {
   }
 
   async close(): Promise<void> {
-    for (const entry of this.active.values())
-      entry.abort.abort(new Error("the worker is stopping"));
+    this.stopping.abort(new Error("the worker is stopping"));
     this.finalizeChannel.close();
     await this.pool.destroy();
   }
@@ -238,22 +243,33 @@ export class PoolExecutor implements BundleExecutor {
     });
   }
 
-  private serialized(descriptor: fnApi.ProcessBundleDescriptor): Uint8Array {
-    let bytes = this.descriptorBytes.get(descriptor);
-    if (!bytes) {
-      bytes = descriptor.serializeBinary();
-      this.descriptorBytes.set(descriptor, bytes);
+  private serialized(descriptor: fnApi.ProcessBundleDescriptor): {
+    descriptor: Uint8Array;
+    descriptorVersion: number;
+  } {
+    let serialized = this.descriptorBytes.get(descriptor);
+    if (!serialized) {
+      serialized = { descriptor: descriptor.serializeBinary(), descriptorVersion: ++lastVersion };
+      this.descriptorBytes.set(descriptor, serialized);
     }
-    return bytes;
+    return serialized;
   }
 }
 
+/** How long the conductor waits for outputs a finished bundle posted (they are in the port already). */
+const OUTPUT_ARRIVAL_TIMEOUT_MS = 30_000;
+
 /** The conductor's end of one bundle's port. */
 class ThreadBridge {
-  private credit = 0;
+  /** The thread may hold this much inbound before it asks for more (no initial pull). */
+  private credit = INBOUND_WINDOW_BYTES;
   private pumping = false;
   private inboundDone = false;
   private readonly pending = new Set<Promise<unknown>>();
+  private outputsReceived = 0;
+  private outputsWaiter: { expected: number; arrived(): void } | undefined;
+  /** Why an output could not be sent (fails the bundle). */
+  private outputFailure: string | undefined;
 
   constructor(
     private readonly instructionId: string,
@@ -267,10 +283,39 @@ class ThreadBridge {
     private readonly sampleSink: SampleSink | undefined,
   ) {
     port.on("message", (message: FromThread) => this.onMessage(message));
+    void this.pump();
   }
 
-  async settled(): Promise<void> {
+  /**
+   * Waits until the bundle's `outputs` output messages arrived and were sent,
+   * and every state request was answered; throws if an output was not sent.
+   */
+  async settled(outputs: number): Promise<void> {
+    if (this.outputsReceived < outputs) await this.outputsArrived(outputs);
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    if (this.outputFailure !== undefined)
+      throw new TransportError(`an output of the bundle was not sent: ${this.outputFailure}`);
+  }
+
+  private outputsArrived(expected: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.outputsWaiter = undefined;
+        reject(
+          new ProtocolError(
+            `bundle ${this.instructionId} posted ${expected} outputs, ${this.outputsReceived} arrived`,
+          ),
+        );
+      }, OUTPUT_ARRIVAL_TIMEOUT_MS);
+      this.outputsWaiter = {
+        expected,
+        arrived: () => {
+          clearTimeout(timer);
+          this.outputsWaiter = undefined;
+          resolve();
+        },
+      };
+    });
   }
 
   close(): void {
@@ -291,6 +336,9 @@ class ThreadBridge {
         break;
       case "output":
         this.track(this.output(message));
+        this.outputsReceived++;
+        if (this.outputsWaiter && this.outputsReceived >= this.outputsWaiter.expected)
+          this.outputsWaiter.arrived();
         break;
       case "state":
         this.track(this.stateRequest(message));
@@ -372,9 +420,11 @@ class ThreadBridge {
               ],
             });
       await this.channels.dataChannel(url).send(elements);
-      this.send({ type: "outputAck", id: message.id });
+      if (!message.isLast) this.send({ type: "outputAck", id: message.id });
     } catch (err) {
-      this.send({ type: "outputAck", id: message.id, error: describeError(err) });
+      this.outputFailure ??= describeError(err);
+      if (!message.isLast)
+        this.send({ type: "outputAck", id: message.id, error: describeError(err) });
     }
   }
 

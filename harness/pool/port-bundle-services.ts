@@ -41,6 +41,7 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
   private readonly outputWaiters = new Map<number, Waiter>();
   private readonly pendingWrites = new Set<Promise<unknown>>();
   private readonly sinks: BufferedElementSink[] = [];
+  private outputs = 0;
 
   constructor(
     readonly instructionId: string,
@@ -48,8 +49,13 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
     readonly logger: Logger,
     private readonly flushPolicy: FlushPolicy,
   ) {
+    // The conductor starts with INBOUND_WINDOW_BYTES of credit: no initial pull message.
     port.on("message", (message: ToThread) => this.onMessage(message));
-    this.post({ type: "pull", bytes: INBOUND_WINDOW_BYTES });
+  }
+
+  /** Output chunks posted so far (the conductor waits for all of them before it answers). */
+  get outputsPosted(): number {
+    return this.outputs;
   }
 
   // InboundSource
@@ -127,16 +133,24 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
 
   private sink(transformId: string, timerFamilyId: string | undefined): BufferedElementSink {
     const sink = new BufferedElementSink((bytes, isLast) => {
+      const owned = transferable(bytes);
+      this.outputs++;
+      if (isLast) {
+        // Not acknowledged: the conductor waits for every output of the bundle
+        // (BundleTaskResult.outputs) and fails the bundle if one was not sent.
+        this.post({ type: "output", id: 0, transformId, timerFamilyId, bytes: owned, isLast }, [
+          owned.buffer as ArrayBuffer,
+        ]);
+        return undefined;
+      }
       const id = this.nextId++;
       const acked = new Promise<unknown>((resolve, reject) =>
         this.outputWaiters.set(id, { resolve, reject }),
       );
-      const owned = transferable(bytes);
       this.post({ type: "output", id, transformId, timerFamilyId, bytes: owned, isLast }, [
         owned.buffer as ArrayBuffer,
       ]);
-      if (isLast || this.outputWaiters.size > MAX_UNACKED_OUTPUTS)
-        return acked.then(() => undefined);
+      if (this.outputWaiters.size > MAX_UNACKED_OUTPUTS) return acked.then(() => undefined);
       acked.catch(() => undefined); // surfaced by a later wait or at close
       return undefined;
     }, this.flushPolicy);

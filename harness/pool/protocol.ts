@@ -7,19 +7,28 @@
  * state responses, output acknowledgements.
  * Thread → conductor: the progress layout (shared memory) once the processor
  * is ready, output chunks, state requests, log records, pull requests for
- * more inbound bytes. The bundle's result is the piscina task's return value.
+ * more inbound bytes (the conductor starts with INBOUND_WINDOW_BYTES of
+ * credit). The bundle's result is the piscina task's return value.
+ *
+ * Messages per bundle are few on purpose (each may wake a thread): an
+ * output that ends its stream (`isLast`) is not acknowledged; instead the
+ * result counts the outputs, and the conductor answers only after it sent
+ * them all (and fails the bundle if one could not be sent).
  */
 import type { MessagePort } from "node:worker_threads";
 import type { SampledElement } from "../../operations/sampling/element-sampler.js";
 import type { ProgressLayout } from "../bundle/progress-view.js";
+import type { PlainMonitoringInfo } from "../monitoring/monitoring-infos.js";
 
 /** The piscina task: one bundle. */
 export interface BundleTask {
   kind: "bundle";
   instructionId: string;
   descriptorId: string;
-  /** The serialized ProcessBundleDescriptor (threads cache the parsed one by id). */
+  /** The serialized ProcessBundleDescriptor (threads cache the parsed one). */
   descriptor: Uint8Array;
+  /** Unique per descriptor object in the process: a thread parses `descriptor` only when it changes. */
+  descriptorVersion: number;
   port: MessagePort;
   logLevel: string;
   maxElementBytes: number;
@@ -37,9 +46,10 @@ export interface FinalizeTask {
 export type PoolTask = BundleTask | FinalizeTask;
 
 export interface BundleTaskResult {
-  /** Serialized MonitoringInfos. */
-  monitoringInfos: Uint8Array[];
+  monitoringInfos: PlainMonitoringInfo[];
   requiresFinalization: boolean;
+  /** Output messages the bundle posted (the last one per stream is not acknowledged). */
+  outputs: number;
 }
 
 export type ToThread =

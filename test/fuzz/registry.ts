@@ -60,6 +60,12 @@ export const FUZZ_TARGETS: Readonly<Record<string, FuzzTargetInfo>> = {
     module: "./coders-target.js",
     defaultCases: 100_000,
   },
+  instructions: {
+    description:
+      "random and mutated InstructionRequests, descriptors and data streams against a live worker process (inline and threads=2): every instruction answered within a bound, the worker never dies",
+    module: "./instructions-target.js",
+    defaultCases: 2_000,
+  },
 };
 
 /** Loads a target's module. */

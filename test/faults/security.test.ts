@@ -1,0 +1,180 @@
+/**
+ * Security checks on real processes: the pool and the metrics endpoint bind
+ * 127.0.0.1 by default (read from /proc/net/tcp), the pool refuses endpoints
+ * that are not host:port, `{"module": …}` DoFns outside the allowed roots are
+ * refused unless the pipeline opts in, and secret pipeline options are
+ * redacted from logs (stderr and the runner's logging service) and the
+ * status dump while user code still sees them.
+ * (Artifact path traversal: test/launch/artifacts.test.ts.)
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { endpointsApi, fnApi } from "../../proto/index.js";
+import { jsonToStruct } from "../../src/boot/struct-json.js";
+import { FakeRunner } from "../support/fake-runner.js";
+import { fireflyBin } from "../support/paths.js";
+import {
+  dofnPayload,
+  encodeGlobal,
+  linearDescriptor,
+  STR,
+  valuesOf,
+} from "../support/descriptors.js";
+import { startWorker } from "../support/worker-process.js";
+import { assertOk, until } from "../integration/support.js";
+import { within } from "./support.js";
+
+/** Local addresses (hex, as in /proc/net/tcp{,6}) listening on a port. */
+function listeners(port: number): string[] {
+  const out: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const [addr, hexPort] = (cols[1] ?? "").split(":");
+      if (cols[3] === "0A" && hexPort && parseInt(hexPort, 16) === port) out.push(addr!);
+    }
+  }
+  return out;
+}
+
+const LOOPBACK_V4 = "0100007F";
+
+test("the pool binds 127.0.0.1 by default and refuses endpoints that are not host:port", async () => {
+  const pool = spawn(process.execPath, [fireflyBin, "pool", "--port=0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    let out = "";
+    pool.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    await until("the pool to listen", () => /listening on [\d.]+:\d+/.test(out));
+    const [, host, port] = /listening on ([\d.]+):(\d+)/.exec(out)!;
+    assert.equal(host, "127.0.0.1");
+    assert.deepEqual(listeners(Number(port)), [LOOPBACK_V4]);
+    const client = new fnApi.BeamFnExternalWorkerPoolClient(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      for (const bad of ["http://evil.example:1/x", "127.0.0.1", "a b:1", "host:99999"]) {
+        const error = await new Promise<string>((resolve, reject) =>
+          client.StartWorker(
+            new fnApi.StartWorkerRequest({
+              worker_id: `w-${bad}`,
+              control_endpoint: new endpointsApi.ApiServiceDescriptor({ url: bad }),
+            }),
+            (e, r) => (e || !r ? reject(e) : resolve(r.error)),
+          ),
+        );
+        assert.match(error, /is not host:port/, bad);
+      }
+    } finally {
+      client.close();
+    }
+  } finally {
+    pool.kill("SIGTERM");
+    await within(new Promise((r) => pool.once("exit", r)), 10_000, undefined);
+  }
+});
+
+test("module DoFns outside the allowed roots are refused; secrets are redacted but reach user code; metrics bind 127.0.0.1", async () => {
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-outside-"));
+  fs.writeFileSync(path.join(outside, "fn.mjs"), "export default (s) => [s + '!'];\n");
+  const secret = "hunter2-do-not-log";
+  for (const allow of [false, true]) {
+    const runner = await FakeRunner.start();
+    const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
+    runner.provisionInfo.control_endpoint = url;
+    runner.provisionInfo.logging_endpoint = url;
+    runner.provisionInfo.status_endpoint = url;
+    runner.provisionInfo.pipeline_options = jsonToStruct({
+      options: {
+        db_password: secret,
+        api_token: `${secret}-token`,
+        client_secret: `${secret}-secret`,
+        ...(allow ? { firefly_allow_any_module: true } : {}),
+      },
+    });
+    const worker = startWorker(runner.url, {
+      threads: 0,
+      id: `sec-${allow}`,
+      extraArgs: [`--provision_endpoint=${runner.url}`, "--metrics_port=0", "--log_level=debug"],
+    });
+    try {
+      await runner.controlStream();
+      const pardo = (id: string, spec: object) => ({
+        id,
+        urn: "beam:transform:pardo:v1",
+        payload: dofnPayload(spec),
+      });
+      for (const [id, spec] of [
+        ["abs", { module: path.join(outside, "fn.mjs") }],
+        ["rel", { module: path.relative(process.cwd(), path.join(outside, "fn.mjs")) }],
+      ] as const) {
+        runner.descriptors.set(
+          id,
+          linearDescriptor({ id, url: runner.url, input: STR, steps: [pardo("m", spec)] }),
+        );
+        const r = runner.processBundle(id, `${id}-${allow}`);
+        await runner.sendData(`${id}-${allow}`, "source", encodeGlobal(STR, ["a"]));
+        const response = await r;
+        if (allow) {
+          assertOk(response);
+          assert.deepEqual(valuesOf(STR, await runner.output(`${id}-${allow}`, "sink")), ["a!"]);
+        } else {
+          assert.match(response.error, /outside the working directory and staged artifacts/);
+        }
+      }
+      // User code sees the secret; a user log of something else carries no secret.
+      runner.descriptors.set(
+        "opts",
+        linearDescriptor({
+          id: "opts",
+          url: runner.url,
+          input: STR,
+          steps: [
+            pardo("o", {
+              source:
+                "export default (s, ctx) => { ctx.logger.info('seen options'); return [ctx.options.db_password]; }",
+            }),
+          ],
+        }),
+      );
+      const r = runner.processBundle("opts", `opts-${allow}`);
+      await runner.sendData(`opts-${allow}`, "source", encodeGlobal(STR, ["x"]));
+      assertOk(await r);
+      assert.deepEqual(valuesOf(STR, await runner.output(`opts-${allow}`, "sink")), [secret]);
+
+      await until("the status stream", () => runner.requestStatus() !== undefined);
+      const status = (await runner.requestStatus()!).status_info;
+      await until("the provisioning log", () => /"provisioned"/.test(worker.stderr()));
+      await until("forwarded logs", () => runner.logs.some((l) => l.message === "seen options"));
+      const forwarded = runner.logs.map((l) => `${l.message} ${l.trace}`).join("\n");
+      for (const [where, text] of [
+        ["stderr", worker.stderr()],
+        ["the runner's logging service", forwarded],
+        ["the status dump", status],
+      ] as const)
+        assert.ok(!text.includes(secret), `a secret leaked into ${where}`);
+      assert.match(worker.stderr(), /"db_password":"<redacted>"/);
+
+      const m = /"port":(\d+),"host":"([^"]+)","msg":"metrics endpoint listening"/.exec(
+        worker.stderr(),
+      );
+      assert.ok(m, "the metrics endpoint logged its address");
+      assert.equal(m[2], "127.0.0.1");
+      assert.deepEqual(listeners(Number(m[1])), [LOOPBACK_V4]);
+    } finally {
+      runner.closeControl();
+      await within(worker.exited, 10_000, undefined);
+      await worker.stop();
+      runner.stop();
+    }
+  }
+  fs.rmSync(outside, { recursive: true, force: true });
+});
