@@ -26,6 +26,7 @@
  * gRPC: `new fnApi.BeamFnControlClient(address, credentials)` and
  * `fnApi.UnimplementedBeamFnControlService.definition` for `server.addService`.
  */
+import "./harden-decoder.js";
 import * as fnApiFile from "./gen/beam_fn_api.js";
 import * as provisionApiFile from "./gen/beam_provision_api.js";
 import * as pipelineApiFile from "./gen/beam_runner_api.js";
