@@ -42,6 +42,8 @@ export class BundleProcessor {
   private readonly stateTransformIds: string[];
   private readonly operationIndex: Map<Operation, number>;
   private readonly expectsTimers: boolean;
+  /** The progress layout: constant for the processor's life (its buffers are reused). */
+  private layout: ProgressLayout | undefined;
 
   private constructor(
     readonly descriptor: fnApi.ProcessBundleDescriptor,
@@ -112,13 +114,14 @@ export class BundleProcessor {
 
   /** The shared-memory layout progress answers read (from any thread). */
   progressLayout(): ProgressLayout {
-    return {
+    this.layout ??= {
       executionState: this.stateCell.buffer as SharedArrayBuffer,
       stateTransformIds: this.stateTransformIds,
       pcollectionIds: this.counters.map((c) => c.pcollectionId),
       counts: this.counts,
       sources: [...this.dataInputs].map(([id, op]) => [id, op.splitGate.buffer]),
     };
+    return this.layout;
   }
 
   /** Operations of the graph (producers first). */

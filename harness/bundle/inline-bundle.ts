@@ -21,18 +21,17 @@ export class InlineBundleServices implements BundleServices {
   private readonly sinks: BufferedElementSink[] = [];
   readonly finalizations: FinalizationCallback[] = [];
   private readonly bundleState: BundleState | undefined;
-  readonly logger: Logger;
+  private bundleLogger: Logger | undefined;
 
   constructor(
     readonly instructionId: string,
-    baseLogger: Logger,
+    private readonly baseLogger: Logger,
     private readonly descriptor: fnApi.ProcessBundleDescriptor,
     private readonly channels: ChannelPool,
     stateCache: StateCache,
     cacheTokens: readonly fnApi.ProcessBundleRequest.CacheToken[],
     private readonly flushPolicy: FlushPolicy,
   ) {
-    this.logger = baseLogger.child({ instructionId });
     const stateUrl = endpointsOf(descriptor).stateUrl;
     this.bundleState = stateUrl
       ? new BundleState(
@@ -42,6 +41,11 @@ export class InlineBundleServices implements BundleServices {
           cacheTokens,
         )
       : undefined;
+  }
+
+  /** A logger with the instruction id bound (made on first use: most bundles never log). */
+  get logger(): Logger {
+    return (this.bundleLogger ??= this.baseLogger.child({ instructionId: this.instructionId }));
   }
 
   dataOutput(transformId: string): ElementSink {

@@ -107,7 +107,10 @@ export class InlineExecutor implements BundleExecutor {
       info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
     });
     try {
-      await runWithLogger(services.logger, () => processor.process(services, inbound));
+      await runWithLogger(
+        () => services.logger,
+        () => processor.process(services, inbound),
+      );
       await services.complete();
       const outcome = {
         monitoringInfos: [

@@ -16,15 +16,18 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
 import type { Logger } from "pino";
 
-const storage = new AsyncLocalStorage<Logger>();
+/** A bundle's logger, or a function that makes it on first use (most bundles never log). */
+export type LoggerSource = Logger | (() => Logger);
+
+const storage = new AsyncLocalStorage<LoggerSource>();
 let installed = false;
 /** Bundles running in this thread (inside runWithLogger). */
 let running = 0;
 /** The logger of the bundle that started while no other ran (no async context). */
-let solo: Logger | undefined;
+let solo: LoggerSource | undefined;
 
 /** Runs a bundle's `fn` with `logger` as the target of console output from its code. */
-export async function runWithLogger<T>(logger: Logger, fn: () => Promise<T>): Promise<T> {
+export async function runWithLogger<T>(logger: LoggerSource, fn: () => Promise<T>): Promise<T> {
   if (!installed) return fn();
   const isSolo = running === 0;
   running++;
@@ -43,7 +46,9 @@ export async function runWithLogger<T>(logger: Logger, fn: () => Promise<T>): Pr
 
 /** The logger console output goes to from the current code. */
 function currentLogger(fallback: Logger): Logger {
-  return storage.getStore() ?? solo ?? fallback;
+  const source = storage.getStore() ?? solo;
+  if (source === undefined) return fallback;
+  return typeof source === "function" ? source() : source;
 }
 
 type Level = "trace" | "debug" | "info" | "warn" | "error";
