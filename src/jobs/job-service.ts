@@ -16,6 +16,7 @@ import { isTerminal, Job, JobState, type JobEvent } from "./job.js";
 import { pipelineOptionDescriptors } from "./option-descriptors.js";
 import { runJob } from "./run-job.js";
 import { InvalidPipelineError, validatePipeline } from "./validate-pipeline.js";
+import { shutdownServer } from "../util/shutdown-server.js";
 
 export interface JobServerOptions {
   /** @default "127.0.0.1" */
@@ -85,17 +86,7 @@ export class JobServer {
   async stop(): Promise<void> {
     for (const entry of this.jobs.values()) entry.job.abort.abort();
     await Promise.allSettled([...this.jobs.values()].map((e) => e.run));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownServer(this.server);
   }
 
   private entry(jobId: string): Entry {

@@ -9,6 +9,7 @@ import { fnApi, provisionApi } from "../../../proto/index.js";
 import { LoggingService } from "./logging-service.js";
 import { StateService } from "./state-service.js";
 import { WorkerConnection, type ControlCall, type DataCall } from "./worker-connection.js";
+import { shutdownServer } from "../../util/shutdown-server.js";
 
 function workerIdOf(call: { metadata: grpc.Metadata }): string {
   const value = call.metadata.get("worker_id")[0];
@@ -89,17 +90,7 @@ export class FnApiServer {
   /** Ends every worker's control stream, then stops the server. */
   async stop(): Promise<void> {
     for (const worker of this.workers.values()) worker.close();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownServer(this.server);
   }
 
   private onControl(call: ControlCall): void {
