@@ -5,7 +5,7 @@
  */
 import type { Coder, WindowedValue } from "../coders/index.js";
 import type { ElementSink } from "./bundle-services.js";
-import { OperationError } from "./errors.js";
+import { errorMessage, OperationError } from "./errors.js";
 import type { MaybePromise, Operation } from "./operation.js";
 import { parsePort, portCoder } from "./data-source.js";
 import { registerOperation, type OperationContext } from "./registry.js";
@@ -35,7 +35,7 @@ export class DataSinkOperation implements Operation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot encode output element: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot encode output element: ${errorMessage(err)}`,
         { cause: err },
       );
     }

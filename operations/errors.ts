@@ -27,3 +27,8 @@ export class UserCodeError extends Error {
     this.name = "UserCodeError";
   }
 }
+
+/** The message of a thrown value (an Error's message, anything else as text). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -66,3 +66,8 @@ export function receiverOf(receivers: readonly Receiver[]): Receiver {
   if (receivers.length === 1) return receivers[0];
   return new FanOut(receivers);
 }
+
+/** `element` with another value: same timestamp, windows and pane. */
+export function withValue<T>(element: WindowedValue<unknown>, value: T): WindowedValue<T> {
+  return { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane };
+}

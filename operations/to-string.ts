@@ -7,9 +7,9 @@
  */
 import { inspect } from "node:util";
 import type { WindowedValue } from "../coders/index.js";
-import { OperationError } from "./errors.js";
+import { errorMessage, OperationError } from "./errors.js";
 import { kvInput, onlyOutput } from "./flatten.js";
-import type { MaybePromise, Operation, Receiver } from "./operation.js";
+import { type MaybePromise, type Operation, type Receiver, withValue } from "./operation.js";
 import { registerOperation, type OperationContext } from "./registry.js";
 
 export const TO_STRING_URN = "beam:transform:to_string:v1";
@@ -48,16 +48,11 @@ export class ToStringOperation implements Operation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot render the element: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot render the element: ${errorMessage(err)}`,
         { cause: err },
       );
     }
-    return this.out.process({
-      value: { key: kv.key, value: text },
-      timestamp: element.timestamp,
-      windows: element.windows,
-      pane: element.pane,
-    });
+    return this.out.process(withValue(element, { key: kv.key, value: text }));
   }
 }
 

@@ -11,11 +11,11 @@
  * first two and return a promise only for the third.
  */
 import { pipelineApi } from "../../proto/index.js";
-import { OperationError, UserCodeError } from "../errors.js";
+import { errorMessage, OperationError, UserCodeError } from "../errors.js";
 import { FIREFLY_COMBINEFN_URN, loadCombineFn, type CombineFn } from "./combine-fn.js";
 
 function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function isThenable(v: unknown): boolean {

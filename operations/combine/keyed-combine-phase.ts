@@ -7,7 +7,7 @@
  */
 import type { WindowedValue } from "../../coders/index.js";
 import { kvInput, onlyOutput } from "../flatten.js";
-import type { MaybePromise, Operation, Receiver } from "../operation.js";
+import { type MaybePromise, type Operation, type Receiver, withValue } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
 import { CombineFnHost } from "./combine-fn-host.js";
 
@@ -39,12 +39,7 @@ export class KeyedCombinePhaseOperation implements Operation {
   }
 
   private emit(element: WindowedValue<unknown>, key: unknown, value: unknown): MaybePromise {
-    return this.out.process({
-      value: { key, value },
-      timestamp: element.timestamp,
-      windows: element.windows,
-      pane: element.pane,
-    });
+    return this.out.process(withValue(element, { key, value }));
   }
 }
 

@@ -22,7 +22,7 @@ import {
   type WindowedValue,
 } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
-import { OperationError } from "../errors.js";
+import { errorMessage, OperationError } from "../errors.js";
 import { kvInput, onlyOutput } from "../flatten.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { pcollectionCoders } from "../pardo/coder-components.js";
@@ -113,7 +113,7 @@ export class PrecombineOperation implements Operation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot encode the ${what} with ${coder.toString()}: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot encode the ${what} with ${coder.toString()}: ${errorMessage(err)}`,
         { cause: err },
       );
     }
@@ -201,14 +201,9 @@ registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {
       maxKeys: precombineMaxKeys(op.limits.pipelineOptions),
     };
   } catch (err) {
-    throw new OperationError(
-      op.transformId,
-      urn,
-      err instanceof Error ? err.message : String(err),
-      {
-        cause: err,
-      },
-    );
+    throw new OperationError(op.transformId, urn, errorMessage(err), {
+      cause: err,
+    });
   }
   return new PrecombineOperation(op.transformId, host, onlyOutput(op, urn), options);
 });

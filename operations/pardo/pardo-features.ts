@@ -21,6 +21,7 @@ import {
 } from "./state-handles.js";
 import { TimerFamilies, type FireTimer } from "./timers.js";
 import { BagCell, bagUserStateKey, stateSpecInfo, type StateSpecInfo } from "./user-state.js";
+import { errorMessage } from "../errors.js";
 
 interface StateEntry extends StateSpecInfo {
   coder: Coder<unknown>;
@@ -72,10 +73,9 @@ export class ParDoFeatures {
         try {
           entry.loadedCombineFn = await loadCombineFn(entry.combineFn);
         } catch (err) {
-          throw new Error(
-            `combining state ${JSON.stringify(name)}: ${err instanceof Error ? err.message : String(err)}`,
-            { cause: err },
-          );
+          throw new Error(`combining state ${JSON.stringify(name)}: ${errorMessage(err)}`, {
+            cause: err,
+          });
         }
       }
     }

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { BoundedWindow, PaneInfo, WindowedValue } from "../../coders/index.js";
 import { NO_FIRING } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
-import { OperationError, UserCodeError } from "../errors.js";
+import { errorMessage, OperationError, UserCodeError } from "../errors.js";
 import { MetricsContainer } from "../metrics/metrics-container.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
@@ -60,12 +60,7 @@ export class ParDoOperation implements Operation, ParDoHost {
         this.fireTimer(family, timer, element),
       );
     } catch (err) {
-      throw new OperationError(
-        op.transformId,
-        PARDO_URN,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
+      throw new OperationError(op.transformId, PARDO_URN, errorMessage(err), { cause: err });
     }
   }
 
@@ -75,32 +70,17 @@ export class ParDoOperation implements Operation, ParDoHost {
 
   async setup(): Promise<void> {
     const exported = await loadUserExport(this.spec).catch((err: unknown) => {
-      throw new OperationError(
-        this.transformId,
-        this.urn,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
+      throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     });
     try {
       this.dofn = instantiateDoFn(exported, `DoFn ${JSON.stringify(this.spec.export)}`);
     } catch (err) {
-      throw new OperationError(
-        this.transformId,
-        this.urn,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
+      throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
     try {
       await this.features.setup();
     } catch (err) {
-      throw new OperationError(
-        this.transformId,
-        this.urn,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
+      throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
     await this.invoke("setup", () => this.dofn?.setup?.(this.spec.config));
   }
@@ -382,12 +362,7 @@ registerOperation(PARDO_URN, (op: OperationContext) => {
   try {
     spec = parseUserCodeSpec(payload.do_fn.payload, "DoFn");
   } catch (err) {
-    throw new OperationError(
-      op.transformId,
-      PARDO_URN,
-      err instanceof Error ? err.message : String(err),
-      { cause: err },
-    );
+    throw new OperationError(op.transformId, PARDO_URN, errorMessage(err), { cause: err });
   }
   return new ParDoOperation(op, payload, spec);
 });

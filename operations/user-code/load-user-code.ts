@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { UserCodeSpecError, type UserCodeSpec } from "./user-code-spec.js";
+import { errorMessage } from "../errors.js";
 
 export interface UserCodeRoots {
   /** Directories user modules may be loaded from (resolved absolute). */
@@ -118,9 +119,7 @@ export async function loadUserExport(spec: UserCodeSpec): Promise<unknown> {
     mod = await importModule(spec);
   } catch (err) {
     if (err instanceof UserCodeSpecError) throw err;
-    throw new UserCodeSpecError(
-      `cannot load ${where}: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new UserCodeSpecError(`cannot load ${where}: ${errorMessage(err)}`);
   }
   if (!(spec.export in mod)) {
     const names = Object.keys(mod).join(", ") || "none";

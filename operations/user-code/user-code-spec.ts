@@ -5,6 +5,7 @@
  * `{"source": "<ES module text>", "export": "<name>", "config": ...}`.
  * `export` defaults to `"default"`.
  */
+import { errorMessage } from "../errors.js";
 export interface UserCodeSpec {
   module?: string;
   source?: string;
@@ -25,9 +26,7 @@ export function parseUserCodeSpec(payload: Uint8Array, what: string): UserCodeSp
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
   } catch (err) {
-    throw new UserCodeSpecError(
-      `${what} payload is not UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new UserCodeSpecError(`${what} payload is not UTF-8 JSON: ${errorMessage(err)}`);
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new UserCodeSpecError(`${what} payload must be a JSON object with "module" or "source"`);

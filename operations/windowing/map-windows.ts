@@ -8,13 +8,12 @@
  * the element's timestamp, windows and pane are kept.
  */
 import type { BoundedWindow, WindowedValue } from "../../coders/index.js";
-import { pipelineApi } from "../../proto/index.js";
-import { OperationError, UserCodeError } from "../errors.js";
+import { errorMessage, OperationError, UserCodeError } from "../errors.js";
 import { kvInput, onlyOutput } from "../flatten.js";
-import type { MaybePromise, Operation, Receiver } from "../operation.js";
+import { type MaybePromise, type Operation, type Receiver, withValue } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
 import type { ElementWindowFn } from "./user-window-fn.js";
-import { WindowFnHandle } from "./window-into.js";
+import { functionSpecPayload, WindowFnHandle } from "./window-into.js";
 
 export const MAP_WINDOWS_URN = "beam:transform:map_windows:v1";
 
@@ -45,31 +44,16 @@ export class MapWindowsOperation implements Operation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot map window: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot map window: ${errorMessage(err)}`,
         { cause: err },
       );
     }
-    return this.out.process({
-      value: { key: kv.key, value: mapped },
-      timestamp: element.timestamp,
-      windows: element.windows,
-      pane: element.pane,
-    });
+    return this.out.process(withValue(element, { key: kv.key, value: mapped }));
   }
 }
 
 registerOperation(MAP_WINDOWS_URN, (op: OperationContext) => {
-  let spec: pipelineApi.FunctionSpec;
-  try {
-    spec = pipelineApi.FunctionSpec.deserializeBinary(op.transform.spec.payload);
-  } catch (err) {
-    throw new OperationError(
-      op.transformId,
-      MAP_WINDOWS_URN,
-      "payload is not a FunctionSpec (the window mapping fn)",
-      { cause: err },
-    );
-  }
+  const spec = functionSpecPayload(op, MAP_WINDOWS_URN, "the window mapping fn");
   return new MapWindowsOperation(
     op.transformId,
     new WindowFnHandle(op.transformId, MAP_WINDOWS_URN, spec),

@@ -12,13 +12,13 @@
  * not merge, as in Beam. A non-merging window fn leaves every window unmerged.
  */
 import type { BoundedWindow, IntervalWindow, KV, WindowedValue } from "../../coders/index.js";
-import { pipelineApi } from "../../proto/index.js";
-import { OperationError } from "../errors.js";
+import { errorMessage, OperationError } from "../errors.js";
 import { kvInput, onlyOutput } from "../flatten.js";
-import type { MaybePromise, Operation, Receiver } from "../operation.js";
+import { type MaybePromise, type Operation, type Receiver, withValue } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
 import { FIREFLY_WINDOWFN_URN } from "./user-window-fn.js";
 import { mergeOverlapping, windowFnFromSpec, type WindowFn } from "./window-fns.js";
+import { functionSpecPayload } from "./window-into.js";
 
 export const MERGE_WINDOWS_URN = "beam:transform:merge_windows:v1";
 
@@ -122,16 +122,11 @@ export class MergeWindowsOperation implements Operation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot merge windows: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot merge windows: ${errorMessage(err)}`,
         { cause: err },
       );
     }
-    return this.out.process({
-      value: { key: kv.key, value: result },
-      timestamp: element.timestamp,
-      windows: element.windows,
-      pane: element.pane,
-    });
+    return this.out.process(withValue(element, { key: kv.key, value: result }));
   }
 }
 
@@ -148,17 +143,7 @@ const NON_MERGING_USER_FN: MergingWindowFn = {
 };
 
 registerOperation(MERGE_WINDOWS_URN, (op: OperationContext) => {
-  let spec: pipelineApi.FunctionSpec;
-  try {
-    spec = pipelineApi.FunctionSpec.deserializeBinary(op.transform.spec.payload);
-  } catch (err) {
-    throw new OperationError(
-      op.transformId,
-      MERGE_WINDOWS_URN,
-      "payload is not a FunctionSpec (the window fn)",
-      { cause: err },
-    );
-  }
+  const spec = functionSpecPayload(op, MERGE_WINDOWS_URN, "the window fn");
   let fn: MergingWindowFn;
   if (spec.urn === FIREFLY_WINDOWFN_URN) {
     fn = NON_MERGING_USER_FN;
@@ -166,12 +151,9 @@ registerOperation(MERGE_WINDOWS_URN, (op: OperationContext) => {
     try {
       fn = windowFnFromSpec(spec.urn, spec.payload);
     } catch (err) {
-      throw new OperationError(
-        op.transformId,
-        MERGE_WINDOWS_URN,
-        err instanceof Error ? err.message : String(err),
-        { cause: err },
-      );
+      throw new OperationError(op.transformId, MERGE_WINDOWS_URN, errorMessage(err), {
+        cause: err,
+      });
     }
   }
   return new MergeWindowsOperation(op.transformId, fn, onlyOutput(op, MERGE_WINDOWS_URN));

@@ -10,7 +10,7 @@
  */
 import type { BoundedWindow, WindowedValue } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
-import { OperationError, UserCodeError } from "../errors.js";
+import { errorMessage, OperationError, UserCodeError } from "../errors.js";
 import { onlyOutput } from "../flatten.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
@@ -18,10 +18,6 @@ import { FIREFLY_WINDOWFN_URN, loadUserWindowFn, type ElementWindowFn } from "./
 import { GLOBAL_WINDOWS_URN, windowFnFromSpec } from "./window-fns.js";
 
 export const WINDOW_INTO_URN = "beam:transform:window_into:v1";
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The window fn of a transform's FunctionSpec: a registered one is built at
@@ -44,7 +40,7 @@ export class WindowFnHandle {
     try {
       this.loaded = windowFnFromSpec(urn, spec?.payload ?? new Uint8Array());
     } catch (err) {
-      throw new OperationError(transformId, transformUrn, message(err), { cause: err });
+      throw new OperationError(transformId, transformUrn, errorMessage(err), { cause: err });
     }
   }
 
@@ -54,7 +50,9 @@ export class WindowFnHandle {
     try {
       this.loaded = await loadUserWindowFn(this.spec?.payload ?? new Uint8Array());
     } catch (err) {
-      throw new OperationError(this.transformId, this.transformUrn, message(err), { cause: err });
+      throw new OperationError(this.transformId, this.transformUrn, errorMessage(err), {
+        cause: err,
+      });
     }
   }
 
@@ -107,7 +105,7 @@ export class WindowIntoOperation implements Operation {
       assigned = fn.assignWindows(element.timestamp, element.value, window);
     } catch (err) {
       if (this.handle.isUser) throw new UserCodeError(this.transformId, "assignWindows", err);
-      throw new OperationError(this.transformId, this.urn, message(err), { cause: err });
+      throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
     return {
       value: element.value,
@@ -115,6 +113,21 @@ export class WindowIntoOperation implements Operation {
       windows: assigned,
       pane: element.pane,
     };
+  }
+}
+
+/** The transform's payload as a FunctionSpec (`what` it is, for the error). */
+export function functionSpecPayload(
+  op: OperationContext,
+  urn: string,
+  what: string,
+): pipelineApi.FunctionSpec {
+  try {
+    return pipelineApi.FunctionSpec.deserializeBinary(op.transform.spec.payload);
+  } catch (err) {
+    throw new OperationError(op.transformId, urn, `payload is not a FunctionSpec (${what})`, {
+      cause: err,
+    });
   }
 }
 
