@@ -1,0 +1,53 @@
+/**
+ * Harness configuration: data sampling follows Beam's `experiments` switch
+ * (a list or a comma-separated string) unless the option says otherwise, and
+ * bad values are errors naming the option.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pino } from "pino";
+import { compileHarnessConfig, type HarnessOptions } from "../../harness/config.js";
+
+const base: HarnessOptions = {
+  workerId: "w",
+  controlUrl: "127.0.0.1:1",
+  logger: pino({ enabled: false }),
+};
+
+test("data sampling is on with experiments=enable_data_sampling, in either form", () => {
+  assert.equal(compileHarnessConfig(base).dataSampling, undefined, "off by default");
+  for (const experiments of [
+    ["use_runner_v2", "enable_data_sampling"],
+    "a, enable_data_sampling",
+  ]) {
+    assert.deepEqual(
+      compileHarnessConfig({ ...base, pipelineOptions: { experiments } }).dataSampling,
+      { firstN: 10, maxSamples: 10, everyMs: 30_000 },
+      JSON.stringify(experiments),
+    );
+  }
+  assert.equal(
+    compileHarnessConfig({ ...base, pipelineOptions: { experiments: ["enable_data_sampling_x"] } })
+      .dataSampling,
+    undefined,
+    "only the exact experiment name",
+  );
+  assert.equal(
+    compileHarnessConfig({
+      ...base,
+      dataSampling: false,
+      pipelineOptions: { experiments: ["enable_data_sampling"] },
+    }).dataSampling,
+    undefined,
+    "the explicit option wins",
+  );
+  assert.equal(
+    compileHarnessConfig({ ...base, dataSampling: true, dataSamplingPeriodMs: 500 }).dataSampling
+      ?.everyMs,
+    500,
+  );
+  assert.throws(
+    () => compileHarnessConfig({ ...base, dataSampling: true, dataSamplingPeriodMs: -1 }),
+    /dataSamplingPeriodMs must be a positive integer/,
+  );
+});
