@@ -26,9 +26,19 @@ const f64Bytes = new Uint8Array(f64.buffer);
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 
-/** Scratch for timestamps (see `readTimestamp`). */
-const ts8 = new Uint8Array(8);
-const ts8View = new DataView(ts8.buffer);
+/** Scratch for timestamps (see {@link timestampOf}). */
+const ts8View = new DataView(new ArrayBuffer(8));
+
+/**
+ * The timestamp whose encoding (sign bit already unflipped) has the high
+ * 32 bits `hi` (signed) and the low 32 bits `lo` (unsigned): one native
+ * bigint read, no bigint arithmetic.
+ */
+export function timestampOf(hi: number, lo: number): bigint {
+  ts8View.setInt32(0, hi);
+  ts8View.setUint32(4, lo);
+  return ts8View.getBigInt64(0);
+}
 
 const READER: CoderIdentity = { urn: "(byte reader)" };
 
@@ -286,10 +296,13 @@ export class ByteReader {
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
-  /** The last timestamp decoded, to share the bigint when elements repeat it. */
-  private lastTsHi = 0;
-  private lastTsLo = 0;
-  private lastTs = 0n;
+  /**
+   * The last timestamp decoded, to share the bigint when elements repeat it
+   * (internal: compiled coders read and update it too).
+   */
+  lastTsHi = 0;
+  lastTsLo = 0;
+  lastTs = 0n;
 
   /** Reads a timestamp as Beam's `InstantCoder` writes it: int64 millis, sign bit flipped. */
   readTimestamp(): bigint {
@@ -300,10 +313,7 @@ export class ByteReader {
     const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
     this.pos = p + 8;
     if (hi === this.lastTsHi && lo === this.lastTsLo) return this.lastTs;
-    // Unflip the sign bit into a scratch copy: one native bigint read, no bigint arithmetic.
-    ts8[0] = b[p]! ^ 0x80;
-    for (let i = 1; i < 8; i++) ts8[i] = b[p + i]!;
-    const ts = ts8View.getBigInt64(0);
+    const ts = timestampOf(hi, lo);
     this.lastTsHi = hi;
     this.lastTsLo = lo;
     this.lastTs = ts;

@@ -1,6 +1,7 @@
 /** `beam:coder:global_window:v1`: the global window, encoded as nothing. */
 import type { ByteReader } from "./byte-reader.js";
 import type { ByteWriter } from "./byte-writer.js";
+import type { DecodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder } from "./coder.js";
 import { registerCoder } from "./registry.js";
 import { GLOBAL_WINDOW, type GlobalWindow } from "./values.js";
@@ -8,7 +9,10 @@ import { GLOBAL_WINDOW, type GlobalWindow } from "./values.js";
 export const GLOBAL_WINDOW_URN = "beam:coder:global_window:v1";
 
 /** Decodes to the {@link GLOBAL_WINDOW} singleton; encodes any value as zero bytes. */
-export class GlobalWindowCoder extends BaseCoder<GlobalWindow> {
+export class GlobalWindowCoder
+  extends BaseCoder<GlobalWindow>
+  implements InlineCoder<GlobalWindow>
+{
   readonly urn = GLOBAL_WINDOW_URN;
   readonly minSize = 0;
 
@@ -21,6 +25,12 @@ export class GlobalWindowCoder extends BaseCoder<GlobalWindow> {
   decodeFrom(_reader: ByteReader): GlobalWindow {
     return GLOBAL_WINDOW;
   }
+
+  emitDecode(g: DecodeGen): string {
+    return g.ref(GLOBAL_WINDOW);
+  }
+
+  emitEncode(): void {}
 }
 
 registerCoder(GLOBAL_WINDOW_URN, ({ coderId }) => new GlobalWindowCoder(coderId));

@@ -22,6 +22,7 @@ export {
   registerCoder,
   registeredCoderUrns,
   type CoderBuildContext,
+  type CoderBuildOptions,
   type CoderFactory,
   type CoderSpec,
   type ComponentsLike,

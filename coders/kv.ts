@@ -1,6 +1,7 @@
 /** `beam:coder:kv:v1`: the key (always nested) followed by the value (in the outer context given). */
 import type { ByteReader } from "./byte-reader.js";
 import type { ByteWriter } from "./byte-writer.js";
+import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Coder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
 import { registerCoder } from "./registry.js";
@@ -9,7 +10,7 @@ import type { KV } from "./values.js";
 export const KV_URN = "beam:coder:kv:v1";
 
 /** Key-value pairs ↔ `{key, value}`. */
-export class KvCoder<K, V> extends BaseCoder<KV<K, V>> {
+export class KvCoder<K, V> extends BaseCoder<KV<K, V>> implements InlineCoder<KV<K, V>> {
   readonly urn = KV_URN;
   readonly minSize: number;
   readonly keyCoder: Coder<K>;
@@ -33,6 +34,29 @@ export class KvCoder<K, V> extends BaseCoder<KV<K, V>> {
     const key = this.keyCoder.decodeFrom(reader, "nested");
     const value = this.valueCoder.decodeFrom(reader, context);
     return { key, value };
+  }
+
+  emitDecode(g: DecodeGen, context: Context): string {
+    const key = g.decode(this.keyCoder, "nested");
+    const value = g.decode(this.valueCoder, context);
+    const kv = g.local("kv");
+    g.line(`const ${kv} = { key: ${key}, value: ${value} };`);
+    return kv;
+  }
+
+  emitEncode(g: EncodeGen, kv: string, context: Context): void {
+    g.branch(
+      `typeof ${kv} === "object" && ${kv} !== null`,
+      () => {
+        const key = g.local("k");
+        g.line(`const ${key} = ${kv}.key;`);
+        g.encode(this.keyCoder, key, "nested");
+        const value = g.local("v");
+        g.line(`const ${value} = ${kv}.value;`);
+        g.encode(this.valueCoder, value, context);
+      },
+      () => g.interpret(this, kv, context),
+    );
   }
 }
 

@@ -13,6 +13,7 @@
  * opaque coder (its values are the raw bytes). An unknown URN anywhere else
  * is a `CoderError` naming the URN and the coder id.
  */
+import { compileCoder } from "./codegen.js";
 import type { Coder } from "./coder.js";
 import { buildError, CoderError } from "./errors.js";
 import { OpaqueCoder } from "./opaque.js";
@@ -60,10 +61,23 @@ export interface CoderSpec {
 
 const EMPTY = new Uint8Array(0);
 
+/** Options of {@link coderFromSpec} and {@link coderFromProto}. */
+export interface CoderBuildOptions {
+  /**
+   * Compile coders into generated functions (see `codegen.ts`). `false` keeps
+   * the interpreted coders, which produce the same bytes, values and errors.
+   * @default true, unless the environment sets `FIREFLY_CODER_COMPILE=0`
+   */
+  compile?: boolean | undefined;
+}
+
+const COMPILE_BY_DEFAULT = process.env["FIREFLY_CODER_COMPILE"] !== "0";
+
 function build(
   urn: string,
   payload: Uint8Array,
   coderId: string | undefined,
+  compile: boolean,
   components: () => Coder<unknown>[],
 ): Coder<unknown> {
   const factory = factories.get(urn);
@@ -77,7 +91,8 @@ function build(
   }
   const built = components();
   try {
-    return factory({ urn, payload, components: built, coderId });
+    const coder = factory({ urn, payload, components: built, coderId });
+    return compile ? compileCoder(coder) : coder;
   } catch (err) {
     if (err instanceof CoderError) throw err;
     throw buildError(
@@ -91,17 +106,21 @@ function build(
 }
 
 /** Builds a coder from a spec (`{urn, payload?, components?}`). */
-export function coderFromSpec<T = unknown>(spec: CoderSpec): Coder<T> {
-  return buildSpec(spec, undefined) as Coder<T>;
+export function coderFromSpec<T = unknown>(spec: CoderSpec, options?: CoderBuildOptions): Coder<T> {
+  return buildSpec(spec, undefined, options?.compile ?? COMPILE_BY_DEFAULT) as Coder<T>;
 }
 
-function buildSpec(spec: CoderSpec, parentUrn: string | undefined): Coder<unknown> {
+function buildSpec(
+  spec: CoderSpec,
+  parentUrn: string | undefined,
+  compile: boolean,
+): Coder<unknown> {
   if (typeof spec?.urn !== "string")
     throw buildError(String(spec?.urn), undefined, "a coder spec with a string urn");
   if (parentUrn === LENGTH_PREFIX_URN && !factories.has(spec.urn)) return new OpaqueCoder(spec.urn);
   const components = spec.components ?? [];
-  return build(spec.urn, spec.payload ?? EMPTY, undefined, () =>
-    components.map((c) => buildSpec(c, spec.urn)),
+  return build(spec.urn, spec.payload ?? EMPTY, undefined, compile, () =>
+    components.map((c) => buildSpec(c, spec.urn, compile)),
   );
 }
 
@@ -157,7 +176,7 @@ function buildProto(
   if (building.has(coderId))
     throw buildError(urn, coderId, "coder components without cycles", "a cycle");
   building.add(coderId);
-  const coder = build(urn, proto.spec?.payload ?? EMPTY, coderId, () =>
+  const coder = build(urn, proto.spec?.payload ?? EMPTY, coderId, COMPILE_BY_DEFAULT, () =>
     proto.component_coder_ids.map((id) => buildProto(id, components, built, building, urn)),
   );
   building.delete(coderId);

@@ -15,7 +15,8 @@ import { GLOBAL_WINDOWS, type BoundedWindow } from "./values.js";
 /** Encodes and decodes window lists for a window coder. */
 export class WindowsCodec {
   private readonly list: IterableCoder<BoundedWindow>;
-  private readonly global: boolean;
+  /** True when the window coder is the global window's. */
+  readonly global: boolean;
 
   constructor(
     readonly windowCoder: Coder<BoundedWindow>,

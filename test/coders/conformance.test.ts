@@ -2,6 +2,8 @@
  * Beam's cross-SDK coder vectors: every example of standard_coders.yaml is
  * encoded (unless the section is non-deterministic) and decoded in the
  * context the section names, and decoded from a stream cut at every position.
+ * Every section runs with the compiled coders (the default) and again with
+ * the interpreted ones (`compile: false`): both must be exact.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -64,9 +66,12 @@ describe("standard_coders.yaml", () => {
     assert.ok(isCoderRegistered("beam:coder:length_prefix:v1"));
   });
 
-  for (const c of cases) {
-    describe(c.name, () => {
-      const coder = coderFromSpec(c.spec);
+  for (const [mode, c] of cases.flatMap((c) => [
+    ["compiled", c] as const,
+    ["interpreted", c] as const,
+  ])) {
+    describe(`${c.name} (${mode})`, () => {
+      const coder = coderFromSpec(c.spec, { compile: mode === "compiled" });
       for (const context of c.contexts) {
         for (const ex of c.examples) {
           const label = `${context} ${hex(ex.bytes).slice(0, 40)}`;
