@@ -10,8 +10,9 @@
 import { allocBytes } from "./alloc.js";
 
 const TWO_32 = 4294967296;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+/** The int64 range, for bigint checks. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
 /** Strings up to this many UTF-16 units are written with a JS loop (ASCII fast path). */
 const SHORT_STRING = 64;
 
@@ -42,8 +43,8 @@ export class ByteWriter {
   buf: Buffer;
   /** The write position, i.e. the number of bytes written. */
   pos = 0;
-  /** A view of `buf` for 64-bit writes. */
-  private view64: DataView;
+  /** A view of `buf` for 64-bit writes (internal to coders, like `buf`). */
+  view64: DataView;
   private readonly initialCapacity: number;
 
   /** @param initialCapacity bytes allocated up front. @default 4096 */

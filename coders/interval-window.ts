@@ -3,16 +3,13 @@
  * flipped) followed by the span `end - start` in millis as a varint.
  */
 import type { ByteReader } from "./byte-reader.js";
-import type { ByteWriter } from "./byte-writer.js";
+import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
 import { BaseCoder } from "./coder.js";
 import { encodeError } from "./errors.js";
 import { registerCoder } from "./registry.js";
 import type { IntervalWindow } from "./values.js";
 
 export const INTERVAL_WINDOW_URN = "beam:coder:interval_window:v1";
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 function asBigInt(v: unknown): bigint | undefined {
   if (typeof v === "bigint") return v;

@@ -209,8 +209,13 @@ export class StreamDecoder<T> {
   private consume(n: number): void {
     this.buffered -= n;
     this.offset += n;
-    let left = n;
     const chunks = this.chunks;
+    if (this.pos + n < chunks[this.head]!.length) {
+      // The common case: the element ended inside the current chunk.
+      this.pos += n;
+      return;
+    }
+    let left = n;
     while (left > 0) {
       const avail = chunks[this.head]!.length - this.pos;
       if (left < avail) {

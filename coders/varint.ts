@@ -1,15 +1,12 @@
 /** `beam:coder:varint:v1`: an int64 as a varint (two's complement: -1 is ten bytes). */
 import type { ByteReader } from "./byte-reader.js";
-import type { ByteWriter } from "./byte-writer.js";
+import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
 import { registerCoder } from "./registry.js";
 
 export const VARINT_URN = "beam:coder:varint:v1";
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** Integers ↔ varint: decodes to a `number` when safe, else a `bigint`; encodes either. */
 export class VarIntCoder

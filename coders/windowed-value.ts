@@ -4,7 +4,7 @@
  * the given context. Components: value coder, window coder.
  */
 import { timestampOf, type ByteReader } from "./byte-reader.js";
-import type { ByteWriter } from "./byte-writer.js";
+import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Coder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
@@ -113,7 +113,14 @@ export class WindowedValueCoder<T>
     g.branch(
       `typeof ${ts} === "bigint" || typeof ${ts} === "number"`,
       () => {
-        g.call(`w.writeTimestamp(${ts})`);
+        g.branch(
+          `typeof ${ts} === "bigint" && ${ts} >= ${g.ref(INT64_MIN)} && ${ts} <= ${g.ref(INT64_MAX)}`,
+          () => {
+            g.ensure("8");
+            g.line(`w.view64.setBigInt64(p, ${ts}); b[p] ^= 0x80; p += 8;`);
+          },
+          () => g.call(`w.writeTimestamp(${ts})`),
+        );
         const windows = g.local("ws");
         g.line(`const ${windows} = ${wv}.windows;`);
         const write = (): void => g.call(`${g.ref(this.windows)}.write(w, ${windows})`);

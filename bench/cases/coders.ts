@@ -3,6 +3,19 @@
  * on the same values. Encode = a batch of elements into one reused buffer
  * (as a data-plane sink does); decode = a batch from one chunk (Firefly's
  * `StreamDecoder`, Beam's protobufjs `Reader` loop, as their data sources do).
+ * Firefly runs with its compiled coders (the default); for reference, each
+ * cycle also measures its interpreted coders (`compile: false`).
+ *
+ * Each operation is measured on its own (warm-up, then the median of its
+ * rounds): interleaving the operations round by round was tried and rejected, as
+ * the garbage of one operation was then collected during another's rounds
+ * (apache-beam's decode allocates far more), which skewed both sides by up
+ * to 2x. But the speed of memory-bound code drifts by as much within a run on
+ * these shared machines (a pure ALU loop stays within 3%), so the
+ * measurements are repeated in cycles, and the speed-up reported is the
+ * median of the cycles' speed-ups: each compares measurements taken seconds
+ * apart. The warm-up rounds of each measurement absorb the collection of the
+ * previous one's garbage.
  */
 import {
   coderFromSpec,
@@ -25,7 +38,7 @@ import {
 } from "../../test/coders/support/beam-coders.js";
 import { schemaPayload } from "../../test/coders/support/schema-proto.js";
 import { Rng } from "../../test/fuzz/prng.js";
-import { measure, type Profile } from "../measure.js";
+import { measure, median, type Profile } from "../measure.js";
 import type { BenchResult } from "../main.js";
 
 interface Workload {
@@ -110,8 +123,44 @@ interface Row {
   workload: string;
   op: "encode" | "decode" | "encode+decode";
   fireflyNs: number;
+  /** Firefly with interpreted coders (`compile: false`). */
+  interpretedNs: number;
   beamNs: number;
   ratio: number;
+  ratioRange: [number, number];
+}
+
+/** One cycle: ns/element of each operation, measured one after the other. */
+interface Cycle {
+  fireflyEncode: number;
+  beamEncode: number;
+  fireflyDecode: number;
+  beamDecode: number;
+  interpretedEncode: number;
+  interpretedDecode: number;
+}
+
+const CYCLE_OPS: (keyof Cycle)[] = [
+  "fireflyEncode",
+  "beamEncode",
+  "fireflyDecode",
+  "beamDecode",
+  "interpretedEncode",
+  "interpretedDecode",
+];
+
+/**
+ * Splits a profile's rounds over cycles (at least 3 rounds each): quick runs
+ * 3 cycles, full runs 7.
+ */
+function perCycle(profile: Profile): Profile & { cycles: number } {
+  const cycles = profile.name === "full" ? 7 : 3;
+  return {
+    ...profile,
+    cycles,
+    warmupRounds: Math.min(profile.warmupRounds, 2),
+    rounds: Math.max(3, Math.ceil(profile.rounds / cycles)),
+  };
 }
 
 function fireflyEncoder(
@@ -130,86 +179,116 @@ function beamBatch(coder: BeamCoder, values: unknown[]): Uint8Array {
   return Buffer.concat(values.map((v) => beamEncode(coder, v, "nested")));
 }
 
-/** Runs every workload with both implementations. */
+/** Runs every workload with both implementations, one operation at a time. */
 export function run(profile: Profile): BenchResult {
   const rows: Row[] = [];
-  for (const w of workloads()) {
+  const prepared = workloads().map((w) => {
     const coder = coderFromSpec(w.spec);
     const beam = beamCoder(w.spec);
     const beamValues = w.values.map((v) => toBeamValue(w.spec, v));
-
     const enc = fireflyEncoder(coder, w.values);
-    const ours = enc.bytes();
-    const theirs = beamBatch(beam, beamValues);
-    if (Buffer.compare(ours, theirs) !== 0)
+    const bytes = enc.bytes();
+    if (Buffer.compare(bytes, beamBatch(beam, beamValues)) !== 0)
       throw new Error(`${w.name}: Firefly and apache-beam encode differently`);
-
-    const fireflyEncode = measure(enc.op, w.values.length, profile).nsPerUnit;
-    const beamEncodeNs = measure(
-      () => {
+    return { w, coder, beam, beamValues, enc, bytes };
+  });
+  const cycleProfile = perCycle(profile);
+  for (const { w, coder, beam, beamValues, enc, bytes } of prepared) {
+    const n = w.values.length;
+    const interpreted = coderFromSpec(w.spec, { compile: false });
+    const ops: Record<keyof Cycle, () => void> = {
+      fireflyEncode: enc.op,
+      beamEncode: () => {
         const writer = beamWriter();
         for (let i = 0; i < beamValues.length; i++) beam.encode(beamValues[i], writer, NESTED);
         writer.finish();
       },
-      w.values.length,
-      profile,
-    ).nsPerUnit;
-    const fireflyDecode = measure(
-      () => {
-        const d = new StreamDecoder(coder);
-        d.push(ours);
-        let n = 0;
-        while (d.next() !== undefined) n++;
-        if (n !== w.values.length) throw new Error("decoded a wrong number of elements");
-      },
-      w.values.length,
-      profile,
-    ).nsPerUnit;
-    const beamDecodeNs = measure(
-      () => {
-        const reader = beamReader(theirs);
-        let n = 0;
+      fireflyDecode: () => fireflyDecode(coder, bytes, n),
+      beamDecode: () => {
+        const reader = beamReader(bytes);
+        let count = 0;
         while (reader.pos < reader.len) {
           beam.decode(reader, NESTED);
-          n++;
+          count++;
         }
-        if (n !== w.values.length)
-          throw new Error("apache-beam decoded a wrong number of elements");
+        if (count !== n) throw new Error("apache-beam decoded a wrong number of elements");
       },
-      w.values.length,
-      profile,
-    ).nsPerUnit;
-    rows.push({
-      workload: w.name,
-      op: "encode",
-      fireflyNs: fireflyEncode,
-      beamNs: beamEncodeNs,
-      ratio: beamEncodeNs / fireflyEncode,
-    });
-    rows.push({
-      workload: w.name,
-      op: "decode",
-      fireflyNs: fireflyDecode,
-      beamNs: beamDecodeNs,
-      ratio: beamDecodeNs / fireflyDecode,
-    });
-    const f = fireflyEncode + fireflyDecode;
-    const b = beamEncodeNs + beamDecodeNs;
-    rows.push({ workload: w.name, op: "encode+decode", fireflyNs: f, beamNs: b, ratio: b / f });
+      interpretedEncode: fireflyEncoder(interpreted, w.values).op,
+      interpretedDecode: () => fireflyDecode(interpreted, bytes, n),
+    };
+    const cycles: Cycle[] = [];
+    for (let c = 0; c < cycleProfile.cycles; c++) {
+      // One operation at a time (each pays for its own garbage): see the header.
+      const cycle = {} as Cycle;
+      for (const op of CYCLE_OPS) cycle[op] = measure(ops[op], n, cycleProfile).nsPerUnit;
+      cycles.push(cycle);
+    }
+    const row = (
+      op: Row["op"],
+      ff: (c: Cycle) => number,
+      peer: (c: Cycle) => number,
+      interp: (c: Cycle) => number,
+    ): Row => {
+      const ratios = cycles.map((c) => peer(c) / ff(c));
+      return {
+        workload: w.name,
+        op,
+        fireflyNs: median(cycles.map(ff)),
+        interpretedNs: median(cycles.map(interp)),
+        beamNs: median(cycles.map(peer)),
+        ratio: median(ratios),
+        ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+      };
+    };
+    rows.push(
+      row(
+        "encode",
+        (c) => c.fireflyEncode,
+        (c) => c.beamEncode,
+        (c) => c.interpretedEncode,
+      ),
+      row(
+        "decode",
+        (c) => c.fireflyDecode,
+        (c) => c.beamDecode,
+        (c) => c.interpretedDecode,
+      ),
+      row(
+        "encode+decode",
+        (c) => c.fireflyEncode + c.fireflyDecode,
+        (c) => c.beamEncode + c.beamDecode,
+        (c) => c.interpretedEncode + c.interpretedDecode,
+      ),
+    );
   }
   return {
     table: table(rows),
-    data: { batch: BATCH, unit: "ns/element (median of rounds)", rows },
+    data: {
+      batch: BATCH,
+      cycles: cycleProfile.cycles,
+      unit: "ns/element (median over cycles of each cycle's median round)",
+      ratio:
+        "median over cycles of the cycle's apache-beam/Firefly ratio; ratioRange: lowest and highest cycle",
+      rows,
+    },
   };
+}
+
+function fireflyDecode(coder: Coder<unknown>, bytes: Uint8Array, n: number): void {
+  const d = new StreamDecoder(coder);
+  d.push(bytes);
+  let count = 0;
+  while (d.next() !== undefined) count++;
+  if (count !== n) throw new Error("decoded a wrong number of elements");
 }
 
 function table(rows: Row[]): string {
   const lines = [
-    `| workload | op | Firefly ns/elem | apache-beam ns/elem | speed-up |`,
-    `| --- | --- | ---: | ---: | ---: |`,
+    `| workload | op | Firefly ns/elem | Firefly interpreted | apache-beam ns/elem | speed-up (cycles' range) |`,
+    `| --- | --- | ---: | ---: | ---: | ---: |`,
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.op} | ${r.fireflyNs.toFixed(1)} | ${r.beamNs.toFixed(1)} | ${r.ratio.toFixed(1)}x |`,
+        `| ${r.workload} | ${r.op} | ${r.fireflyNs.toFixed(1)} | ${r.interpretedNs.toFixed(1)} | ${r.beamNs.toFixed(1)} | ${r.ratio.toFixed(1)}x (${r.ratioRange[0].toFixed(1)}–${r.ratioRange[1].toFixed(1)}) |`,
     ),
   ];
   return lines.join("\n");
