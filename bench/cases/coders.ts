@@ -5,6 +5,9 @@
  * `StreamDecoder`, Beam's protobufjs `Reader` loop, as their data sources do).
  * Firefly runs with its compiled coders (the default); for reference, each
  * cycle also measures its interpreted coders (`compile: false`).
+ * For the windowed KV it also measures the floor: hand-written code for
+ * exactly those values (`coders-floor.ts`); apache-beam's time over the
+ * floor's is the most any JavaScript coder could show in that run.
  *
  * Each operation is measured on its own (warm-up, then the median of its
  * rounds): interleaving the operations round by round was tried and rejected, as
@@ -17,6 +20,7 @@
  * apart. The warm-up rounds of each measurement absorb the collection of the
  * previous one's garbage.
  */
+import { isDeepStrictEqual } from "node:util";
 import {
   coderFromSpec,
   ByteWriter,
@@ -39,12 +43,15 @@ import {
 import { schemaPayload } from "../../test/coders/support/schema-proto.js";
 import { Rng } from "../../test/fuzz/prng.js";
 import { measure, median, type Profile } from "../measure.js";
+import { floorDecode, floorEncode, sink } from "./coders-floor.js";
 import type { BenchResult } from "../main.js";
 
 interface Workload {
   name: string;
   spec: CoderSpec;
   values: unknown[];
+  /** Hand-written code for exactly this workload: the floor (see coders-floor.ts). */
+  floor?: { encode(values: unknown[], out: Buffer): number; decode(bytes: Buffer): number };
 }
 
 const BATCH = 1000;
@@ -91,6 +98,7 @@ function workloads(): Workload[] {
         windows: GLOBAL_WINDOWS,
         pane: NO_FIRING,
       })),
+      floor: { encode: floorEncode, decode: floorDecode },
     },
     {
       name: "bytes, 1 KiB",
@@ -128,6 +136,9 @@ interface Row {
   beamNs: number;
   ratio: number;
   ratioRange: [number, number];
+  /** The workload's floor (NaN when it has none) and apache-beam's time over it. */
+  floorNs: number;
+  floorRatio: number;
 }
 
 /** One cycle: ns/element of each operation, measured one after the other. */
@@ -138,6 +149,8 @@ interface Cycle {
   beamDecode: number;
   interpretedEncode: number;
   interpretedDecode: number;
+  floorEncode: number;
+  floorDecode: number;
 }
 
 const CYCLE_OPS: (keyof Cycle)[] = [
@@ -147,6 +160,8 @@ const CYCLE_OPS: (keyof Cycle)[] = [
   "beamDecode",
   "interpretedEncode",
   "interpretedDecode",
+  "floorEncode",
+  "floorDecode",
 ];
 
 /**
@@ -196,7 +211,7 @@ export function run(profile: Profile): BenchResult {
   for (const { w, coder, beam, beamValues, enc, bytes } of prepared) {
     const n = w.values.length;
     const interpreted = coderFromSpec(w.spec, { compile: false });
-    const ops: Record<keyof Cycle, () => void> = {
+    const ops: Partial<Record<keyof Cycle, () => void>> = {
       fireflyEncode: enc.op,
       beamEncode: () => {
         const writer = beamWriter();
@@ -215,51 +230,35 @@ export function run(profile: Profile): BenchResult {
       },
       interpretedEncode: fireflyEncoder(interpreted, w.values).op,
       interpretedDecode: () => fireflyDecode(interpreted, bytes, n),
+      ...floorOps(w, bytes),
     };
     const cycles: Cycle[] = [];
     for (let c = 0; c < cycleProfile.cycles; c++) {
       // One operation at a time (each pays for its own garbage): see the header.
       const cycle = {} as Cycle;
-      for (const op of CYCLE_OPS) cycle[op] = measure(ops[op], n, cycleProfile).nsPerUnit;
+      for (const op of CYCLE_OPS) {
+        const f = ops[op];
+        cycle[op] = f === undefined ? NaN : measure(f, n, cycleProfile).nsPerUnit;
+      }
       cycles.push(cycle);
     }
-    const row = (
-      op: Row["op"],
-      ff: (c: Cycle) => number,
-      peer: (c: Cycle) => number,
-      interp: (c: Cycle) => number,
-    ): Row => {
-      const ratios = cycles.map((c) => peer(c) / ff(c));
-      return {
+    for (const op of ["encode", "decode", "encode+decode"] as const) {
+      const at = (impl: Impl) => cycles.map((c) => timeOf(c, impl, op));
+      const [firefly, beamNs, floor] = [at("firefly"), at("beam"), at("floor")];
+      const ratios = beamNs.map((t, i) => t / firefly[i]!);
+      const floorRatios = beamNs.map((t, i) => t / floor[i]!);
+      rows.push({
         workload: w.name,
         op,
-        fireflyNs: median(cycles.map(ff)),
-        interpretedNs: median(cycles.map(interp)),
-        beamNs: median(cycles.map(peer)),
+        fireflyNs: median(firefly),
+        interpretedNs: median(at("interpreted")),
+        beamNs: median(beamNs),
         ratio: median(ratios),
         ratioRange: [Math.min(...ratios), Math.max(...ratios)],
-      };
-    };
-    rows.push(
-      row(
-        "encode",
-        (c) => c.fireflyEncode,
-        (c) => c.beamEncode,
-        (c) => c.interpretedEncode,
-      ),
-      row(
-        "decode",
-        (c) => c.fireflyDecode,
-        (c) => c.beamDecode,
-        (c) => c.interpretedDecode,
-      ),
-      row(
-        "encode+decode",
-        (c) => c.fireflyEncode + c.fireflyDecode,
-        (c) => c.beamEncode + c.beamDecode,
-        (c) => c.interpretedEncode + c.interpretedDecode,
-      ),
-    );
+        floorNs: median(floor),
+        floorRatio: median(floorRatios),
+      });
+    }
   }
   return {
     table: table(rows),
@@ -274,6 +273,35 @@ export function run(profile: Profile): BenchResult {
   };
 }
 
+type Impl = "firefly" | "beam" | "interpreted" | "floor";
+
+/** ns/element of one implementation in a cycle, for an operation. */
+function timeOf(c: Cycle, impl: Impl, op: Row["op"]): number {
+  const enc = c[`${impl}Encode`];
+  const dec = c[`${impl}Decode`];
+  return op === "encode" ? enc : op === "decode" ? dec : enc + dec;
+}
+
+/** The workload's floor operations, checked against Firefly's bytes and values first. */
+function floorOps(
+  w: Workload,
+  bytes: Uint8Array,
+): Partial<Record<"floorEncode" | "floorDecode", () => void>> {
+  const floor = w.floor;
+  if (floor === undefined) return {};
+  const out = Buffer.alloc(bytes.length + 64);
+  const input = Buffer.from(bytes);
+  const written = floor.encode(w.values, out);
+  if (Buffer.compare(out.subarray(0, written), bytes) !== 0)
+    throw new Error(`${w.name}: the floor encodes differently`);
+  if (floor.decode(input) !== w.values.length || !isDeepStrictEqual(sink, w.values.at(-1)))
+    throw new Error(`${w.name}: the floor decodes differently`);
+  return {
+    floorEncode: () => floor.encode(w.values, out),
+    floorDecode: () => floor.decode(input),
+  };
+}
+
 function fireflyDecode(coder: Coder<unknown>, bytes: Uint8Array, n: number): void {
   const d = new StreamDecoder(coder);
   d.push(bytes);
@@ -284,11 +312,11 @@ function fireflyDecode(coder: Coder<unknown>, bytes: Uint8Array, n: number): voi
 
 function table(rows: Row[]): string {
   const lines = [
-    `| workload | op | Firefly ns/elem | Firefly interpreted | apache-beam ns/elem | speed-up (cycles' range) |`,
-    `| --- | --- | ---: | ---: | ---: | ---: |`,
+    `| workload | op | Firefly ns/elem | Firefly interpreted | apache-beam ns/elem | speed-up (cycles' range) | JS floor ns/elem (apache-beam ÷ floor) |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: |`,
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.op} | ${r.fireflyNs.toFixed(1)} | ${r.interpretedNs.toFixed(1)} | ${r.beamNs.toFixed(1)} | ${r.ratio.toFixed(1)}x (${r.ratioRange[0].toFixed(1)}–${r.ratioRange[1].toFixed(1)}) |`,
+        `| ${r.workload} | ${r.op} | ${r.fireflyNs.toFixed(1)} | ${r.interpretedNs.toFixed(1)} | ${r.beamNs.toFixed(1)} | ${r.ratio.toFixed(1)}x (${r.ratioRange[0].toFixed(1)}–${r.ratioRange[1].toFixed(1)}) | ${Number.isNaN(r.floorNs) ? "—" : `${r.floorNs.toFixed(1)} (${r.floorRatio.toFixed(1)}x)`} |`,
     ),
   ];
   return lines.join("\n");
