@@ -4,7 +4,7 @@
  * the given context. Components: value coder, window coder.
  */
 import { timestampOf, type ByteReader } from "./byte-reader.js";
-import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
+import { putInt64, type ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Coder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
@@ -114,10 +114,10 @@ export class WindowedValueCoder<T>
       `typeof ${ts} === "bigint" || typeof ${ts} === "number"`,
       () => {
         g.branch(
-          `typeof ${ts} === "bigint" && ${ts} >= ${g.ref(INT64_MIN)} && ${ts} <= ${g.ref(INT64_MAX)}`,
+          `typeof ${ts} === "bigint" && BigInt.asIntN(64, ${ts}) === ${ts}`,
           () => {
             g.ensure("8");
-            g.line(`w.view64.setBigInt64(p, ${ts}); b[p] ^= 0x80; p += 8;`);
+            g.line(`${g.ref(putInt64)}(b, p, ${ts}, 0x80); p += 8;`);
           },
           () => g.call(`w.writeTimestamp(${ts})`),
         );

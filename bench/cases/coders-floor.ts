@@ -8,6 +8,7 @@
  * JavaScript coder can show in that run.
  */
 import { timestampOf } from "../../coders/byte-reader.js";
+import { putInt64 } from "../../coders/byte-writer.js";
 import { GLOBAL_WINDOWS, NO_FIRING } from "../../coders/index.js";
 
 interface WindowedKv {
@@ -17,12 +18,10 @@ interface WindowedKv {
 
 /** Encodes a batch into `out` (large enough); returns the bytes written. */
 export function floorEncode(values: readonly unknown[], out: Buffer): number {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let p = 0;
   for (let i = 0; i < values.length; i++) {
     const wv = values[i] as WindowedKv;
-    view.setBigInt64(p, wv.timestamp);
-    out[p] ^= 0x80;
+    putInt64(out, p, wv.timestamp, 0x80);
     out[p + 8] = 0;
     out[p + 9] = 0;
     out[p + 10] = 0;

@@ -11,6 +11,7 @@ import {
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
 } from "../../coders/index.js";
+import { PUT_INT64, putInt64 } from "../../coders/byte-writer.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -21,6 +22,28 @@ function written(write: (w: ByteWriter) => void, capacity = 1): Uint8Array {
 }
 
 describe("ByteWriter", () => {
+  it("writes int64s big-endian with either implementation, sign bit flipped on request", () => {
+    const edges = [0n, 1n, -1n, 255n, -256n, 2n ** 63n - 1n, -(2n ** 63n), 1700000000000n];
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(...edges), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+        fc.constantFrom(0, 0x80),
+        fc.nat(8),
+        (v, flip, at) => {
+          const expected = new Uint8Array(16);
+          new DataView(expected.buffer).setBigInt64(at, v);
+          expected[at] ^= flip;
+          for (const put of [putInt64, PUT_INT64.swapped, PUT_INT64.portable]) {
+            const out = new Uint8Array(16);
+            put(out, at, v, flip);
+            assert.equal(hex(out), hex(expected), `${put.name}(${v}, flip ${flip})`);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("writes varints as int64 two's complement", () => {
     const cases: [number | bigint, string][] = [
       [0, "00"],
