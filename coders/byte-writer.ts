@@ -7,6 +7,7 @@
  * of elements and send the result as one chunk.
  */
 
+import { LITTLE_ENDIAN } from "./endian.js";
 import { allocBytes } from "./alloc.js";
 
 const TWO_32 = 4294967296;
@@ -49,8 +50,7 @@ export const PUT_INT64 = { swapped: putInt64Swapped, portable: putInt64Portable 
  * `BigInt64Array` store, which V8 compiles inline, where
  * `DataView.setBigInt64` is a call: about 4 ns against 15 ns.
  */
-export const putInt64 =
-  new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? putInt64Swapped : putInt64Portable;
+export const putInt64 = LITTLE_ENDIAN ? putInt64Swapped : putInt64Portable;
 
 /** Strings up to this many UTF-16 units are written with a JS loop (ASCII fast path). */
 const SHORT_STRING = 64;

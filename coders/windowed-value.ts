@@ -3,7 +3,7 @@
  * windows (4-byte count + each window nested), pane info, then the value in
  * the given context. Components: value coder, window coder.
  */
-import { timestampOf, type ByteReader } from "./byte-reader.js";
+import { int64Of, type ByteReader } from "./byte-reader.js";
 import { putInt64, type ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Coder, type Context } from "./coder.js";
@@ -71,7 +71,7 @@ export class WindowedValueCoder<T>
         );
         g.line(`if (${hi} === r.lastTsHi && ${lo} === r.lastTsLo) ${ts} = r.lastTs;`);
         g.line(
-          `else { ${ts} = ${g.ref(timestampOf)}(${hi}, ${lo}); r.lastTsHi = ${hi}; r.lastTsLo = ${lo}; r.lastTs = ${ts}; }`,
+          `else { ${ts} = ${g.ref(int64Of)}(${hi}, ${lo}); r.lastTsHi = ${hi}; r.lastTsLo = ${lo}; r.lastTs = ${ts}; }`,
         );
         g.line("p += 8;");
       },

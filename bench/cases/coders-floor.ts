@@ -7,7 +7,7 @@
  * process, so apache-beam's time divided by this one bounds the speed-up any
  * JavaScript coder can show in that run.
  */
-import { timestampOf } from "../../coders/byte-reader.js";
+import { int64Of } from "../../coders/byte-reader.js";
 import { putInt64 } from "../../coders/byte-writer.js";
 import { GLOBAL_WINDOWS, NO_FIRING } from "../../coders/index.js";
 
@@ -58,7 +58,7 @@ export function floorDecode(bytes: Buffer): number {
     const hi = ((b[p]! ^ 0x80) << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
     const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
     if (hi !== lastHi || lo !== lastLo) {
-      lastTs = timestampOf(hi, lo);
+      lastTs = int64Of(hi, lo);
       lastHi = hi;
       lastLo = lo;
     }

@@ -12,6 +12,7 @@ import {
   MIN_TIMESTAMP,
 } from "../../coders/index.js";
 import { PUT_INT64, putInt64 } from "../../coders/byte-writer.js";
+import { INT64_OF, int64Of } from "../../coders/byte-reader.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -208,6 +209,18 @@ describe("ByteWriter", () => {
 });
 
 describe("ByteReader", () => {
+  it("builds int64s from high and low words with either implementation", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (v) => {
+        const hi = Number(BigInt.asIntN(32, v >> 32n));
+        const lo = Number(BigInt.asUintN(32, v));
+        for (const of of [int64Of, INT64_OF.swapped, INT64_OF.portable])
+          assert.equal(of(hi, lo), v, `${of.name}(${hi}, ${lo})`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("reads varints as numbers when safe, else bigints", () => {
     const cases: (number | bigint)[] = [
       0,
