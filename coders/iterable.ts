@@ -128,6 +128,9 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
         // Preallocated arrays (count form only) fill from `length - remaining`; others grow.
         if (preallocated) {
           if (this.varints) {
+            const from = items.length - remaining;
+            remaining -= readShortVarints(reader, items as unknown[], from) - from;
+            mark = reader.pos;
             for (let i = items.length - remaining; remaining > 0; remaining--) {
               items[i++] = reader.readVarInt(elem) as T;
               mark = reader.pos;
@@ -202,6 +205,49 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
     // The value model types iterables as arrays; a state-backed one is lazy.
     return new StateBackedIterable(items, token, this.elementCoder, stateReader) as unknown as T[];
   }
+}
+
+/**
+ * Reads varints of at most five bytes into `items[from..]` while five bytes
+ * are left to read, with the position in a local; returns the index it
+ * stopped at (the end, a longer varint, or the last bytes), where the
+ * general loop takes over. Never throws.
+ */
+function readShortVarints(reader: ByteReader, items: unknown[], from: number): number {
+  const b = reader.buf;
+  const end = reader.end;
+  const n = items.length;
+  let p = reader.pos;
+  let i = from;
+  for (; i < n && p + 5 <= end; i++) {
+    let x = b[p]!;
+    let v = x & 0x7f;
+    if (x < 0x80) p += 1;
+    else {
+      x = b[p + 1]!;
+      v |= (x & 0x7f) << 7;
+      if (x < 0x80) p += 2;
+      else {
+        x = b[p + 2]!;
+        v |= (x & 0x7f) << 14;
+        if (x < 0x80) p += 3;
+        else {
+          x = b[p + 3]!;
+          v |= (x & 0x7f) << 21;
+          if (x < 0x80) p += 4;
+          else {
+            x = b[p + 4]!;
+            if (x >= 0x80) break;
+            v += x * 268435456;
+            p += 5;
+          }
+        }
+      }
+    }
+    items[i] = v;
+  }
+  reader.pos = p;
+  return i;
 }
 
 /** Writes small non-negative integers inline; anything else through the element coder. */
