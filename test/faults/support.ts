@@ -81,8 +81,17 @@ export function setSideInput(runner: FakeRunner, nums: number[]): void {
   );
 }
 
-/** kv(string, varint) → kv(key, number of values seen before for the key), with bag state `n`. */
-export function bagStateDescriptor(id: string, url: string): fnApi.ProcessBundleDescriptor {
+/**
+ * kv(string, varint) → kv(key, number of values seen before for the key), with
+ * bag state `n`; with `readEvery` n > 1 the bag is read on every nth call only
+ * (the others output -1).
+ */
+export function bagStateDescriptor(
+  id: string,
+  url: string,
+  options: { readEvery?: number } = {},
+): fnApi.ProcessBundleDescriptor {
+  const every = options.readEvery ?? 1;
   const coders = new Map<string, pipelineApi.Coder>();
   const varintId = addCoder(coders, VARINT);
   const descriptor = linearDescriptor({
@@ -93,7 +102,9 @@ export function bagStateDescriptor(id: string, url: string): fnApi.ProcessBundle
     steps: [
       pardo(
         "count",
-        "export default async (e, ctx) => { const bag = ctx.state('n'); const seen = await bag.read(); bag.add(e.value); return [{ key: e.key, value: seen.length }]; }",
+        "let calls = 0; export default async (e, ctx) => { const bag = ctx.state('n'); " +
+          `const seen = calls++ % ${every} === 0 ? (await bag.read()).length : -1; ` +
+          "bag.add(e.value); return [{ key: e.key, value: seen }]; }",
         {
           state_specs: new Map([
             [

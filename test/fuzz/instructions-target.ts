@@ -79,7 +79,7 @@ class Session {
     public worker: WorkerProcess,
     readonly rng: Rng,
     readonly prefix: string,
-    readonly onCase: FuzzRunOptions["onCase"],
+    private readonly caseHook: FuzzRunOptions["onCase"],
   ) {
     const url = runner.url;
     const kvInput = encodeGlobal(kv(STR, VARINT), [
@@ -97,7 +97,13 @@ class Session {
         input: encodeGlobal(STR, ["s"]),
         timers: undefined,
       },
-      { descriptor: bagStateDescriptor("f-bag", url), input: kvInput, timers: undefined },
+      {
+        // Reading the bag copies it: read on every 1,024th element only, or one
+        // mutated element in 2^18 global windows makes this DoFn quadratic.
+        descriptor: bagStateDescriptor("f-bag", url, { readEvery: 1024 }),
+        input: kvInput,
+        timers: undefined,
+      },
       {
         descriptor: timerDescriptor("f-timer", url),
         input: kvInput,
@@ -117,6 +123,15 @@ class Session {
         rejected: 0,
         crashes: 0,
       });
+  }
+
+  /** The labels of the last cases (a slow case shows up as the next one's missing answer). */
+  private readonly recent: string[] = [];
+
+  onCase(label: string, input: Uint8Array): void {
+    this.recent.push(label);
+    if (this.recent.length > 4) this.recent.shift();
+    this.caseHook?.(label, input);
   }
 
   fresh(unit: string): string {
@@ -167,7 +182,7 @@ class Session {
         unit: `${this.prefix}${unit}`,
         label,
         inputHex: Buffer.from(input.subarray(0, 4096)).toString("hex"),
-        error,
+        error: `${error}\n(last cases: ${this.recent.join(" | ")})`,
       });
   }
 
@@ -237,7 +252,7 @@ class Session {
       instruction_id: id,
       process_bundle: new fnApi.ProcessBundleRequest({ process_bundle_descriptor_id: d.id }),
     });
-    this.onCase?.(caseLabel, request.serializeBinary());
+    this.onCase(caseLabel, request.serializeBinary());
     const early = rng.chance(0.3);
     const send = async () => {
       for (const c of plan.chunks)
@@ -300,7 +315,7 @@ class Session {
             process_bundle_descriptor: [descriptor, ...extra],
           }),
         });
-        this.onCase?.(`register: ${name}`, request.serializeBinary());
+        this.onCase(`register: ${name}`, request.serializeBinary());
         const response = await this.judge(
           unit,
           `register: ${name}`,
@@ -338,7 +353,7 @@ class Session {
           this.usedIds,
         );
         const label = `other: ${request.request || "no kind"}`;
-        this.onCase?.(label, request.serializeBinary());
+        this.onCase(label, request.serializeBinary());
         await this.judge(unit, label, request.serializeBinary(), this.runner.instructAsIs(request));
         return;
       }
@@ -370,7 +385,7 @@ class Session {
         }
         const bytes = request.serializeBinary();
         const label = `mutated bytes: ${request.request || "no kind"}`;
-        this.onCase?.(label, bytes);
+        this.onCase(label, bytes);
         const answer = this.runner.instructAsIs(request);
         if (request.request === "process_bundle") {
           const d = this.known.get(request.process_bundle.process_bundle_descriptor_id);
@@ -421,6 +436,7 @@ async function runMode(
       ],
     });
   const worker = start();
+  options.onChildProcess?.(worker.child.pid ?? 0);
   const session = new Session(
     runner,
     worker,
@@ -478,6 +494,7 @@ async function runMode(
     report.decoderHangs = (report.decoderHangs ?? 0) + session.decoderHangs;
     report.findings.push(...session.findings);
     await session.worker.stop();
+    options.onChildProcess?.(0);
     runner.stop();
   }
 }

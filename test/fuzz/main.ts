@@ -85,6 +85,7 @@ function runTarget(name: string, cases: number, seed: number, hangMs: number): P
           `[${name}] HANG: no progress for ${hangMs} ms at case ${beat}: ${lastCase()}`,
         );
         void worker.terminate();
+        killChild(Atomics.load(header, 3), name);
         settle(false);
       }
     }, 250);
@@ -122,6 +123,17 @@ function runTarget(name: string, cases: number, seed: number, hangMs: number): P
       }
     });
   });
+}
+
+/** Kills the process a hung target was driving (a thread's children outlive it). */
+function killChild(pid: number, name: string): void {
+  if (pid <= 0) return;
+  try {
+    process.kill(pid, "SIGKILL");
+    console.error(`[${name}] killed its worker process ${pid}`);
+  } catch {
+    // already gone
+  }
 }
 
 async function main(): Promise<number> {

@@ -11,6 +11,11 @@ export interface FuzzRunOptions {
   seed: number;
   /** Called before each case with its label and input (the watchdog reports the last one). */
   onCase?: ((label: string, input: Uint8Array) => void) | undefined;
+  /**
+   * Called with the pid of each process the target starts (0 once it is
+   * gone), so the watchdog can kill it when it stops a hung target.
+   */
+  onChildProcess?: ((pid: number) => void) | undefined;
 }
 
 /** Counts of one unit (e.g. one coder). */

@@ -8,7 +8,10 @@ export interface FuzzWorkerData {
   shared: SharedArrayBuffer;
 }
 
-/** Layout of the shared buffer: [heartbeat, labelLength, inputLength, unused], then label and input bytes. */
+/**
+ * Layout of the shared buffer: [heartbeat, labelLength, inputLength, pid of
+ * the process the target runs (0: none)], then label and input bytes.
+ */
 export const HEADER_INTS = 4;
 export const LABEL_BYTES = 256;
 export const MAX_INPUT_BYTES = 1 << 16;
