@@ -9,6 +9,7 @@ import type { BoundedWindow, PaneInfo, WindowedValue } from "../../coders/index.
 import { NO_FIRING } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError, UserCodeError } from "../errors.js";
+import { nextTurn, turnDue } from "../event-loop-turns.js";
 import { MetricsContainer } from "../metrics/metrics-container.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
@@ -211,9 +212,17 @@ export class ParDoOperation implements Operation, ParDoHost {
         windows: [windows[i]],
         pane: element.pane,
       });
-      if (pending) return pending.then(() => this.processWindows(element, i + 1));
+      if (pending) return pending.then(() => this.windowsAfterTurn(element, i + 1));
+      if (turnDue()) return nextTurn().then(() => this.processWindows(element, i + 1));
     }
     return undefined;
+  }
+
+  /** {@link processWindows}, after a turn of the event loop if one is due. */
+  private windowsAfterTurn(element: WindowedValue<unknown>, from: number): MaybePromise {
+    return turnDue()
+      ? nextTurn().then(() => this.processWindows(element, from))
+      : this.processWindows(element, from);
   }
 
   private processInWindow(element: WindowedValue<unknown>): MaybePromise {
