@@ -25,7 +25,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { targets: [], cases: undefined, seed: 1, hangMs: 10_000, list: false };
+  const args: Args = { targets: [], cases: undefined, seed: 1, hangMs: 30_000, list: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes("=")
@@ -105,6 +105,11 @@ function runTarget(name: string, cases: number, seed: number, hangMs: number): P
           `${c.name.padEnd(58)} ${String(c.cases).padStart(8)} ${String(c.decoded).padStart(8)} ${String(c.rejected).padStart(9)} ${String(c.crashes).padStart(8)}`,
         );
       }
+      for (const c of report.counts)
+        if (c.slow)
+          console.log(
+            `${c.name}: ${c.slow} requests unanswered after the bound while the worker answered others (slow input, not a hang)`,
+          );
       console.log(
         `[${name}] ${report.counts.length} units, ${total} cases, ${report.findings.length} findings`,
       );

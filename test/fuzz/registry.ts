@@ -27,6 +27,8 @@ export interface FuzzCount {
   /** Inputs rejected with a typed error. */
   rejected: number;
   crashes: number;
+  /** Requests unanswered within the bound while the worker answered others (slow, not hung). */
+  slow?: number;
 }
 
 /** A crash: an untyped exception or a broken invariant. */

@@ -228,10 +228,13 @@ export class FakeRunner {
   /** Sends a request exactly as given (also with an empty instruction id: fuzzing). */
   async instructAsIs(request: fnApi.InstructionRequest): Promise<fnApi.InstructionResponse> {
     const control = await this.controlStream();
+    // The id as the worker will see it: a string that is not valid Unicode (a
+    // lone surrogate, from fuzzed bytes) loses code units on the wire.
+    const id = fnApi.InstructionRequest.deserializeBinary(request.serializeBinary()).instruction_id;
     const response = new Promise<fnApi.InstructionResponse>((resolve) => {
-      const waiters = this.responses.get(request.instruction_id) ?? [];
+      const waiters = this.responses.get(id) ?? [];
       waiters.push(resolve);
-      this.responses.set(request.instruction_id, waiters);
+      this.responses.set(id, waiters);
     });
     control.write(request);
     return response;
