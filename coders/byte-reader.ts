@@ -6,10 +6,10 @@
  * `CoderError` naming the coder that read them. Lengths read from the input
  * are checked against the remaining input before anything is allocated.
  */
-import { LITTLE_ENDIAN } from "./endian.js";
 import { allocBytes } from "./alloc.js";
 import { MAX_ASCII_FAST, shortAscii } from "./ascii.js";
 import { ByteUnderflow, decodeError, type CoderIdentity } from "./errors.js";
+import { int64Of } from "./int64.js";
 import type { StateBackedIterableReader } from "./state-reader.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -26,36 +26,6 @@ const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
-
-/** Scratch for int64s (see {@link int64Of}). */
-const ts64 = new BigInt64Array(1);
-const ts32 = new Int32Array(ts64.buffer);
-const ts8View = new DataView(ts64.buffer);
-
-/** {@link int64Of} on little-endian hosts: typed-array stores and load, compiled inline. */
-function int64OfSwapped(hi: number, lo: number): bigint {
-  ts32[1] = hi;
-  ts32[0] = lo;
-  return ts64[0]!;
-}
-
-/** {@link int64Of} through a `DataView` (any host). */
-function int64OfPortable(hi: number, lo: number): bigint {
-  ts8View.setInt32(0, hi);
-  ts8View.setUint32(4, lo);
-  return ts8View.getBigInt64(0);
-}
-
-/** Both implementations of {@link int64Of}, for tests. */
-export const INT64_OF = { swapped: int64OfSwapped, portable: int64OfPortable };
-
-/**
- * The int64 (e.g. a timestamp, once its sign bit is unflipped) whose high 32
- * bits are `hi` (signed) and low 32 bits `lo` (unsigned): one native bigint
- * read, no bigint arithmetic. On little-endian hosts through typed arrays,
- * which V8 compiles inline (about 30% faster than a `DataView`).
- */
-export const int64Of = LITTLE_ENDIAN ? int64OfSwapped : int64OfPortable;
 
 const READER: CoderIdentity = { urn: "(byte reader)" };
 

@@ -7,51 +7,10 @@
  * of elements and send the result as one chunk.
  */
 
-import { LITTLE_ENDIAN } from "./endian.js";
+import { isInt64, putInt64 } from "./int64.js";
 import { allocBytes } from "./alloc.js";
 
 const TWO_32 = 4294967296;
-/** The int64 range, for bigint checks. */
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
-const i64 = new BigInt64Array(1);
-const i64Bytes = new Uint8Array(i64.buffer);
-const i64View = new DataView(i64.buffer);
-
-/** Writes an int64 from a `BigInt64Array` store, byte-swapped (little-endian hosts). */
-function putInt64Swapped(bytes: Uint8Array, p: number, v: bigint, flip: number): void {
-  i64[0] = v;
-  const s = i64Bytes;
-  bytes[p] = s[7]! ^ flip;
-  bytes[p + 1] = s[6]!;
-  bytes[p + 2] = s[5]!;
-  bytes[p + 3] = s[4]!;
-  bytes[p + 4] = s[3]!;
-  bytes[p + 5] = s[2]!;
-  bytes[p + 6] = s[1]!;
-  bytes[p + 7] = s[0]!;
-}
-
-/** Writes an int64 through a `DataView` (any host). */
-function putInt64Portable(bytes: Uint8Array, p: number, v: bigint, flip: number): void {
-  i64View.setBigInt64(0, v);
-  bytes[p] = i64Bytes[0]! ^ flip;
-  for (let i = 1; i < 8; i++) bytes[p + i] = i64Bytes[i]!;
-}
-
-/** Both implementations of {@link putInt64}, for tests. */
-export const PUT_INT64 = { swapped: putInt64Swapped, portable: putInt64Portable };
-
-/**
- * Writes the int64 `v` (in range: the caller checked, e.g. with
- * `BigInt.asIntN(64, v) === v`) big-endian at `bytes[p, p + 8)`, with `flip`
- * xored into the first byte (0x80 flips the sign bit, as timestamps are
- * written). On little-endian hosts (all Node platforms in use) a
- * `BigInt64Array` store, which V8 compiles inline, where
- * `DataView.setBigInt64` is a call: about 4 ns against 15 ns.
- */
-export const putInt64 = LITTLE_ENDIAN ? putInt64Swapped : putInt64Portable;
-
 /** Strings up to this many UTF-16 units are written with a JS loop (ASCII fast path). */
 const SHORT_STRING = 64;
 
@@ -169,7 +128,7 @@ export class ByteWriter {
       this.writeVarInt64(hi >>> 0, v - hi * TWO_32);
       return;
     }
-    if (v < INT64_MIN || v > INT64_MAX) throw new RangeError(`varint out of int64 range: ${v}`);
+    if (!isInt64(v)) throw new RangeError(`varint out of int64 range: ${v}`);
     const u = BigInt.asUintN(64, v);
     this.writeVarInt64(Number(u >> 32n), Number(u & 0xffffffffn));
   }
@@ -228,8 +187,7 @@ export class ByteWriter {
   /** Writes a big-endian 64-bit two's complement integer (a safe integer or an int64 bigint). */
   writeInt64BE(v: bigint | number): void {
     const big = typeof v === "bigint" ? v : Number.isSafeInteger(v) ? BigInt(v) : undefined;
-    if (big === undefined || BigInt.asIntN(64, big) !== big)
-      throw new RangeError(`int64 out of range: ${v}`);
+    if (big === undefined || !isInt64(big)) throw new RangeError(`int64 out of range: ${v}`);
     if (this.pos + 8 > this.buf.length) this.grow(8);
     putInt64(this.buf, this.pos, big, 0);
     this.pos += 8;
@@ -241,8 +199,7 @@ export class ByteWriter {
    */
   writeTimestamp(millis: bigint | number): void {
     if (typeof millis === "bigint") {
-      if (BigInt.asIntN(64, millis) !== millis)
-        throw new RangeError(`timestamp out of int64 range: ${millis}`);
+      if (!isInt64(millis)) throw new RangeError(`timestamp out of int64 range: ${millis}`);
       if (this.pos + 8 > this.buf.length) this.grow(8);
       putInt64(this.buf, this.pos, millis, 0x80);
       this.pos += 8;

@@ -3,9 +3,10 @@
  * flipped) followed by the span `end - start` in millis as a varint.
  */
 import type { ByteReader } from "./byte-reader.js";
-import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
+import type { ByteWriter } from "./byte-writer.js";
 import { BaseCoder } from "./coder.js";
 import { encodeError } from "./errors.js";
+import { isInt64 } from "./int64.js";
 import { registerCoder } from "./registry.js";
 import type { IntervalWindow } from "./values.js";
 
@@ -33,7 +34,7 @@ export class IntervalWindowCoder extends BaseCoder<IntervalWindow> {
       throw encodeError(this, "an interval window {start, end} of bigint millis", value);
     }
     const span = end - start;
-    if (end < INT64_MIN || end > INT64_MAX || span < INT64_MIN || span > INT64_MAX) {
+    if (!isInt64(end) || !isInt64(span)) {
       throw encodeError(this, "an interval window whose end and span fit int64", value);
     }
     writer.writeTimestamp(end);

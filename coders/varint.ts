@@ -1,9 +1,10 @@
 /** `beam:coder:varint:v1`: an int64 as a varint (two's complement: -1 is ten bytes). */
 import type { ByteReader } from "./byte-reader.js";
-import { INT64_MAX, INT64_MIN, type ByteWriter } from "./byte-writer.js";
+import type { ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
+import { isInt64 } from "./int64.js";
 import { registerCoder } from "./registry.js";
 
 export const VARINT_URN = "beam:coder:varint:v1";
@@ -29,7 +30,7 @@ export class VarIntCoder
       if (value >>> 0 !== value && !Number.isSafeInteger(value)) {
         throw encodeError(this, "a safe integer or an int64 bigint", value);
       }
-    } else if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {
+    } else if (typeof value !== "bigint" || !isInt64(value)) {
       throw encodeError(this, "a safe integer or an int64 bigint", value);
     }
     writer.writeVarInt(value);

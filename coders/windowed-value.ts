@@ -3,11 +3,12 @@
  * windows (4-byte count + each window nested), pane info, then the value in
  * the given context. Components: value coder, window coder.
  */
-import { int64Of, type ByteReader } from "./byte-reader.js";
-import { putInt64, type ByteWriter } from "./byte-writer.js";
+import type { ByteReader } from "./byte-reader.js";
+import type { ByteWriter } from "./byte-writer.js";
 import type { DecodeGen, EncodeGen, InlineCoder } from "./codegen.js";
 import { BaseCoder, type Coder, type Context } from "./coder.js";
 import { encodeError } from "./errors.js";
+import { int64Of, isInt64, putInt64 } from "./int64.js";
 import { readPane, writePane } from "./pane-info.js";
 import { registerCoder } from "./registry.js";
 import { GLOBAL_WINDOWS, NO_FIRING, type BoundedWindow, type WindowedValue } from "./values.js";
@@ -114,7 +115,7 @@ export class WindowedValueCoder<T>
       `typeof ${ts} === "bigint" || typeof ${ts} === "number"`,
       () => {
         g.branch(
-          `typeof ${ts} === "bigint" && BigInt.asIntN(64, ${ts}) === ${ts}`,
+          `typeof ${ts} === "bigint" && ${g.ref(isInt64)}(${ts})`,
           () => {
             g.ensure("8");
             g.line(`${g.ref(putInt64)}(b, p, ${ts}, 0x80); p += 8;`);

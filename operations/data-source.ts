@@ -16,7 +16,7 @@ import type { DataInputOperation } from "./data-input.js";
 import { OperationError } from "./errors.js";
 import type { MaybePromise, Receiver } from "./operation.js";
 import { registerOperation, type OperationContext } from "./registry.js";
-import { nextTurn, turnDue } from "./event-loop-turns.js";
+import { afterTurnIfDue, nextTurn, turnDue } from "./event-loop-turns.js";
 import { SplitGate } from "./split-gate.js";
 
 export const DATA_SOURCE_URN = "beam:runner:source:v1";
@@ -81,14 +81,9 @@ export class DataSourceOperation implements DataInputOperation {
       if (element === undefined) return undefined;
       if (!this.splitGate.claimNext()) return undefined;
       const pending = receiver.process(element);
-      if (pending) return pending.then(() => this.drainAfterTurn(decoder));
+      if (pending) return pending.then(() => afterTurnIfDue(() => this.drain(decoder)));
       if (turnDue()) return nextTurn().then(() => this.drain(decoder));
     }
-  }
-
-  /** {@link drain}, after a turn of the event loop if one is due. */
-  private drainAfterTurn(decoder: StreamDecoder<WindowedValue<unknown>>): MaybePromise {
-    return turnDue() ? nextTurn().then(() => this.drain(decoder)) : this.drain(decoder);
   }
 
   private decodeError(err: unknown, decoder: StreamDecoder<unknown>): OperationError {

@@ -9,6 +9,7 @@
  * {@link MAX_WORK_MS} it says so, and the loop continues after
  * {@link nextTurn}.
  */
+import type { MaybePromise } from "./operation.js";
 
 /** Units of work between two looks at the clock. */
 export const CHECK_EVERY = 256;
@@ -48,4 +49,9 @@ export function turnDue(): boolean {
 /** A promise settled on the event loop's next turn (after pending I/O callbacks). */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `next()`, after a turn of the event loop if one is due (see {@link turnDue}). */
+export function afterTurnIfDue(next: () => MaybePromise): MaybePromise {
+  return turnDue() ? nextTurn().then(next) : next();
 }

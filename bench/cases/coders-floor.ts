@@ -7,8 +7,7 @@
  * process, so apache-beam's time divided by this one bounds the speed-up any
  * JavaScript coder can show in that run.
  */
-import { int64Of } from "../../coders/byte-reader.js";
-import { putInt64 } from "../../coders/byte-writer.js";
+import { int64Of, putInt64 } from "../../coders/int64.js";
 import { GLOBAL_WINDOWS, NO_FIRING } from "../../coders/index.js";
 
 interface WindowedKv {

@@ -141,17 +141,10 @@ interface Row {
   floorRatio: number;
 }
 
-/** One cycle: ns/element of each operation, measured one after the other. */
-interface Cycle {
-  fireflyEncode: number;
-  beamEncode: number;
-  fireflyDecode: number;
-  beamDecode: number;
-  interpretedEncode: number;
-  interpretedDecode: number;
-  floorEncode: number;
-  floorDecode: number;
-}
+type Impl = "firefly" | "beam" | "interpreted" | "floor";
+
+/** One cycle: ns/element of each implementation's encode and decode, measured one after the other. */
+type Cycle = Record<`${Impl}${"Encode" | "Decode"}`, number>;
 
 const CYCLE_OPS: (keyof Cycle)[] = [
   "fireflyEncode",
@@ -272,8 +265,6 @@ export function run(profile: Profile): BenchResult {
     },
   };
 }
-
-type Impl = "firefly" | "beam" | "interpreted" | "floor";
 
 /** ns/element of one implementation in a cycle, for an operation. */
 function timeOf(c: Cycle, impl: Impl, op: Row["op"]): number {

@@ -9,7 +9,7 @@ import type { BoundedWindow, PaneInfo, WindowedValue } from "../../coders/index.
 import { NO_FIRING } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError, UserCodeError } from "../errors.js";
-import { nextTurn, turnDue } from "../event-loop-turns.js";
+import { afterTurnIfDue, nextTurn, turnDue } from "../event-loop-turns.js";
 import { MetricsContainer } from "../metrics/metrics-container.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
@@ -205,24 +205,21 @@ export class ParDoOperation implements Operation, ParDoHost {
 
   private processWindows(element: WindowedValue<unknown>, from: number): MaybePromise {
     const windows = element.windows;
-    for (let i = from; i < windows.length; i++) {
+    const last = windows.length - 1;
+    for (let i = from; i <= last; i++) {
       const pending = this.processInWindow({
         value: element.value,
         timestamp: element.timestamp,
         windows: [windows[i]],
         pane: element.pane,
       });
-      if (pending) return pending.then(() => this.windowsAfterTurn(element, i + 1));
+      // The last window needs no continuation; the data source gives the turns between elements.
+      if (i === last) return pending;
+      if (pending)
+        return pending.then(() => afterTurnIfDue(() => this.processWindows(element, i + 1)));
       if (turnDue()) return nextTurn().then(() => this.processWindows(element, i + 1));
     }
     return undefined;
-  }
-
-  /** {@link processWindows}, after a turn of the event loop if one is due. */
-  private windowsAfterTurn(element: WindowedValue<unknown>, from: number): MaybePromise {
-    return turnDue()
-      ? nextTurn().then(() => this.processWindows(element, from))
-      : this.processWindows(element, from);
   }
 
   private processInWindow(element: WindowedValue<unknown>): MaybePromise {

@@ -11,8 +11,7 @@ import {
   MAX_TIMESTAMP,
   MIN_TIMESTAMP,
 } from "../../coders/index.js";
-import { PUT_INT64, putInt64 } from "../../coders/byte-writer.js";
-import { INT64_OF, int64Of } from "../../coders/byte-reader.js";
+import { INT64_IMPLEMENTATIONS as IMPL, int64Of, putInt64 } from "../../coders/int64.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -34,7 +33,7 @@ describe("ByteWriter", () => {
           const expected = new Uint8Array(16);
           new DataView(expected.buffer).setBigInt64(at, v);
           expected[at] ^= flip;
-          for (const put of [putInt64, PUT_INT64.swapped, PUT_INT64.portable]) {
+          for (const put of [putInt64, IMPL.put.swapped, IMPL.put.portable]) {
             const out = new Uint8Array(16);
             put(out, at, v, flip);
             assert.equal(hex(out), hex(expected), `${put.name}(${v}, flip ${flip})`);
@@ -214,7 +213,7 @@ describe("ByteReader", () => {
       fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (v) => {
         const hi = Number(BigInt.asIntN(32, v >> 32n));
         const lo = Number(BigInt.asUintN(32, v));
-        for (const of of [int64Of, INT64_OF.swapped, INT64_OF.portable])
+        for (const of of [int64Of, IMPL.of.swapped, IMPL.of.portable])
           assert.equal(of(hi, lo), v, `${of.name}(${hi}, ${lo})`);
       }),
       { numRuns: 500 },

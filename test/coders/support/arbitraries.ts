@@ -19,6 +19,7 @@ import {
   type RowFieldType,
   type RowSchema,
 } from "../../../coders/index.js";
+import { INT64_MAX, INT64_MIN } from "../../../coders/int64.js";
 import { schemaPayload } from "./schema-proto.js";
 
 /** A spec with what the test needs to generate its values. */
@@ -37,9 +38,6 @@ function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<
 
 /** A URN no SDK implements (only valid inside a length prefix). */
 export const UNKNOWN_URN = "test:coder:unknown:v1";
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** An int64 in the value model: number when safe, else bigint. */
 export function normalizeInt(v: bigint): number | bigint {
