@@ -10,6 +10,7 @@ import "./to-string.js";
 import "./windowing/window-into.js";
 import "./windowing/map-windows.js";
 import "./windowing/merge-windows.js";
+import "./windowing/window-mapping-fns.js";
 import "./combine/precombine.js";
 import "./combine/merge-accumulators.js";
 import "./combine/extract-outputs.js";

@@ -12,6 +12,7 @@ import type {
 import { fnApi } from "../../proto/index.js";
 import type { ChannelPool } from "../data/channel-pool.js";
 import { BufferedElementSink, type FlushPolicy } from "../data/element-sink.js";
+import { outboundElements } from "../data/outbound-elements.js";
 import { ProtocolError } from "../errors.js";
 import { BundleState } from "../state/bundle-state.js";
 import type { StateCache } from "../state/state-cache.js";
@@ -57,18 +58,7 @@ export class InlineBundleServices implements BundleServices {
     return this.track(
       new BufferedElementSink(
         (data, isLast) =>
-          channel.send(
-            new fnApi.Elements({
-              data: [
-                new fnApi.Elements.Data({
-                  instruction_id: instructionId,
-                  transform_id: transformId,
-                  data,
-                  is_last: isLast,
-                }),
-              ],
-            }),
-          ),
+          channel.send(outboundElements({ instructionId, transformId }, data, isLast)),
         this.flushPolicy,
       ),
     );
@@ -83,17 +73,7 @@ export class InlineBundleServices implements BundleServices {
       new BufferedElementSink(
         (timers, isLast) =>
           channel.send(
-            new fnApi.Elements({
-              timers: [
-                new fnApi.Elements.Timers({
-                  instruction_id: instructionId,
-                  transform_id: transformId,
-                  timer_family_id: timerFamilyId,
-                  timers,
-                  is_last: isLast,
-                }),
-              ],
-            }),
+            outboundElements({ instructionId, transformId, timerFamilyId }, timers, isLast),
           ),
         this.flushPolicy,
       ),

@@ -20,6 +20,7 @@ import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
 import { mergeInbound } from "../data/merge-inbound.js";
+import { outboundElements } from "../data/outbound-elements.js";
 import { BundleError, ProtocolError, TransportError, describeError } from "../errors.js";
 import { executionTimeInfos, progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
 import { fromPlain } from "../monitoring/monitoring-infos.js";
@@ -396,29 +397,15 @@ class ThreadBridge {
         throw new ProtocolError(
           `no data endpoint for output of ${JSON.stringify(message.transformId)}`,
         );
-      const elements =
-        message.timerFamilyId === undefined
-          ? new fnApi.Elements({
-              data: [
-                new fnApi.Elements.Data({
-                  instruction_id: this.instructionId,
-                  transform_id: message.transformId,
-                  data: message.bytes,
-                  is_last: message.isLast,
-                }),
-              ],
-            })
-          : new fnApi.Elements({
-              timers: [
-                new fnApi.Elements.Timers({
-                  instruction_id: this.instructionId,
-                  transform_id: message.transformId,
-                  timer_family_id: message.timerFamilyId,
-                  timers: message.bytes,
-                  is_last: message.isLast,
-                }),
-              ],
-            });
+      const elements = outboundElements(
+        {
+          instructionId: this.instructionId,
+          transformId: message.transformId,
+          timerFamilyId: message.timerFamilyId,
+        },
+        message.bytes,
+        message.isLast,
+      );
       await this.channels.dataChannel(url).send(elements);
       if (!message.isLast) this.send({ type: "outputAck", id: message.id });
     } catch (err) {

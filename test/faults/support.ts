@@ -33,8 +33,15 @@ export function upperDescriptor(id: string, url: string): fnApi.ProcessBundleDes
   });
 }
 
-/** Appends the sum of the iterable side input `nums` (varints) to each string. */
-export function sideInputDescriptor(id: string, url: string): fnApi.ProcessBundleDescriptor {
+/**
+ * Appends the sum of the iterable side input `nums` (varints) to each string;
+ * `windowMappingUrn` is written in the side input's `window_mapping_fn` (none: empty).
+ */
+export function sideInputDescriptor(
+  id: string,
+  url: string,
+  windowMappingUrn?: string,
+): fnApi.ProcessBundleDescriptor {
   return linearDescriptor({
     id,
     url,
@@ -54,6 +61,10 @@ export function sideInputDescriptor(id: string, url: string): fnApi.ProcessBundl
                   access_pattern: new pipelineApi.FunctionSpec({
                     urn: "beam:side_input:iterable:v1",
                   }),
+                  window_mapping_fn:
+                    windowMappingUrn === undefined
+                      ? undefined
+                      : new pipelineApi.FunctionSpec({ urn: windowMappingUrn }),
                 }),
               ],
             ]),

@@ -34,6 +34,8 @@ export class FakeRunner {
   private readonly outputs = new Map<string, Collected>();
   readonly descriptors = new Map<string, fnApi.ProcessBundleDescriptor>();
   readonly logs: fnApi.LogEntry[] = [];
+  /** Framing errors the worker made (bytes in an is_last entry); stop() throws when any. */
+  readonly protocolViolations: string[] = [];
   /** State values by serialized StateKey; each value is a list of appended chunks. */
   readonly state = new Map<string, Uint8Array[]>();
   statePageSize = 1 << 20;
@@ -356,8 +358,16 @@ export class FakeRunner {
     this.data = undefined;
   }
 
+  /**
+   * Stops the server. Throws if the worker broke the data-plane framing, so
+   * that every test using this runner fails on it.
+   */
   stop(): void {
     this.server.forceShutdown();
+    if (this.protocolViolations.length > 0)
+      throw new Error(
+        `the worker broke the Fn API data framing:\n  ${this.protocolViolations.join("\n  ")}`,
+      );
   }
 
   private collected(key: string): Collected {
@@ -373,7 +383,13 @@ export class FakeRunner {
 
   private collect(key: string, bytes: Uint8Array, isLast: boolean): void {
     const c = this.collected(key);
-    if (bytes.length > 0) c.chunks.push(bytes.slice());
+    if (isLast && bytes.length > 0) {
+      // As strict as Beam Python's runner (data_plane.py, input_elements): an
+      // is_last entry only ends its stream, and its bytes are dropped.
+      this.protocolViolations.push(
+        `${bytes.length} bytes in the is_last entry of ${key} (dropped, as Beam Python's runner drops them)`,
+      );
+    } else if (bytes.length > 0) c.chunks.push(bytes.slice());
     if (isLast) c.resolve(Buffer.concat(c.chunks));
   }
 

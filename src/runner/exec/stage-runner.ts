@@ -131,7 +131,9 @@ export class StageRunner {
       if (open.size === 0) allClosed();
     };
     if (open.size === 0) allClosed();
+    const violations: string[] = [];
     const receiver: InstructionReceiver = {
+      onProtocolViolation: (message) => violations.push(message),
       onData: (transformId, bytes, isLast) => {
         const list = outputs.get(transformId);
         if (!list) return;
@@ -174,6 +176,13 @@ export class StageRunner {
         );
       }
       await this.within(closed, id);
+      if (violations.length > 0)
+        throw new BundleFailure(
+          this.stage.id,
+          id,
+          `protocol violation: ${violations.join("; ")}`,
+          undefined,
+        );
       this.ctx.metrics.add(result.process_bundle?.monitoring_infos ?? []);
     } finally {
       conn.release(id);

@@ -17,7 +17,24 @@ export type DataCall = grpc.ServerDuplexStream<fnApi.Elements, fnApi.Elements>;
 export interface InstructionReceiver {
   onData(transformId: string, bytes: Uint8Array, isLast: boolean): void;
   onTimers(transformId: string, family: string, bytes: Uint8Array, isLast: boolean): void;
+  /**
+   * The worker broke the data-plane framing (bytes in an `is_last` entry,
+   * which Beam Python's runner drops): the bytes were dropped here too.
+   */
+  onProtocolViolation(message: string): void;
 }
+
+/**
+ * Bytes in an `is_last` entry: Beam Python's runner takes such an entry only
+ * as the end of its stream and drops the bytes, so this runner drops them too
+ * and reports the violation (every Beam SDK sends its last bytes first).
+ */
+function lastEntryViolation(stream: string, bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return undefined;
+  return `the worker sent ${bytes.length} bytes in the is_last entry of ${stream}; Beam's runners (Python's data_plane.py) drop such bytes: send them in an entry before an empty is_last entry`;
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Largest payload of one outbound Data message. */
 export const DATA_CHUNK_BYTES = 1 << 20;
@@ -55,12 +72,31 @@ export class WorkerConnection {
   attachData(call: DataCall): void {
     this.data = call;
     call.on("data", (elements: fnApi.Elements) => {
-      for (const d of elements.data)
-        this.receivers.get(d.instruction_id)?.onData(d.transform_id, d.data, d.is_last);
-      for (const t of elements.timers)
-        this.receivers
-          .get(t.instruction_id)
-          ?.onTimers(t.transform_id, t.timer_family_id, t.timers, t.is_last);
+      for (const d of elements.data) {
+        const receiver = this.receivers.get(d.instruction_id);
+        if (!receiver) continue;
+        const violation =
+          d.is_last && lastEntryViolation(`data stream ${JSON.stringify(d.transform_id)}`, d.data);
+        if (violation) receiver.onProtocolViolation(violation);
+        receiver.onData(d.transform_id, violation ? EMPTY : d.data, d.is_last);
+      }
+      for (const t of elements.timers) {
+        const receiver = this.receivers.get(t.instruction_id);
+        if (!receiver) continue;
+        const violation =
+          t.is_last &&
+          lastEntryViolation(
+            `timer stream ${JSON.stringify(t.transform_id)}/${JSON.stringify(t.timer_family_id)}`,
+            t.timers,
+          );
+        if (violation) receiver.onProtocolViolation(violation);
+        receiver.onTimers(
+          t.transform_id,
+          t.timer_family_id,
+          violation ? EMPTY : t.timers,
+          t.is_last,
+        );
+      }
     });
     call.on("error", () => undefined);
     for (const waiter of this.dataWaiters.splice(0)) waiter(call);
