@@ -262,6 +262,34 @@ export async function boot(settings: BootSettings): Promise<number> {
 export const bootCommand: Command = {
   name: "boot",
   summary: "start an SDK harness worker (PROCESS mode; the Docker entrypoint)",
+  usage: `usage: firefly boot --id=ID --control_endpoint=H:P [options]
+       firefly boot --id=ID --provision_endpoint=H:P [options]
+
+Starts one SDK harness worker, as a runner does in PROCESS mode (also the Docker
+image's entrypoint, /opt/apache/beam/boot). Flags take --flag=value or --flag value.
+Endpoints not given as flags come from GetProvisionInfo when a provision endpoint
+is given, or from Beam's environment variables (WORKER_ID, SEMI_PERSISTENT_DIRECTORY,
+CONTROL_API_SERVICE_DESCRIPTOR, LOGGING_/PROVISION_/ARTIFACT_/STATUS_API_SERVICE_DESCRIPTOR).
+The worker serves until the runner ends the control stream, or SIGTERM/SIGINT.
+
+options:
+  --id=ID, --worker_id=ID      the worker id the runner assigned (required)
+  --control_endpoint=H:P       BeamFnControl (and Data, State) of the runner
+  --logging_endpoint=H:P       BeamFnLogging
+  --provision_endpoint=H:P     ProvisionService (endpoints and pipeline options)
+  --artifact_endpoint=H:P      ArtifactRetrievalService (staged modules)
+  --status_endpoint=H:P        BeamFnWorkerStatus
+  --semi_persist_dir=DIR       where artifacts are installed
+  --threads=N                  bundle threads; 0 = inline        default one per core
+  --connect_timeout_ms=MS      wait for the runner's endpoints   default 60000
+  --log_level=LEVEL            pino level                        default info
+  --metrics_port=P             Prometheus endpoint (/metrics)    default off
+  --metrics_host=H             its address                       default 127.0.0.1
+  --thread_heap_mb=M           heap limit of each pool thread    default 4096
+  --orphan_data_timeout_ms=MS  drop data of bundles never asked for   default 300000
+  --max_element_bytes=B        largest element a data source accepts  default 512 MiB
+  --data_sampling              sample elements for sample_data   default off
+  --help, -h                   print this help`,
   async run(args) {
     return boot(parseBootFlags(args));
   },

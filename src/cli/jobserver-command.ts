@@ -11,6 +11,19 @@ import type { Command } from "./main.js";
 export const jobserverCommand: Command = {
   name: "jobserver",
   summary: "serve Beam's Job API (JobService, artifact staging); jobs run on the local runner",
+  usage: `usage: firefly jobserver [--port=8099] [--host=127.0.0.1] [--artifacts_dir=DIR] [--in_process_workers]
+
+Serves Beam's Job API (JobService and ArtifactStagingService): submit with
+--runner=portable --job_endpoint=HOST:PORT. Jobs run on Firefly's local runner,
+with workers started as each pipeline's environment says (PROCESS, EXTERNAL,
+LOOPBACK, DOCKER).
+
+options:
+  --port=P               port to listen on (0 picks a free one)     default 8099
+  --host=H               address to bind                             default 127.0.0.1
+  --artifacts_dir=DIR    where staged artifacts are kept             default a temporary directory
+  --in_process_workers   run environments that start 'firefly boot' inside the job server
+  --help, -h             print this help`,
   async run(args) {
     const { values } = parseArgs({
       args,

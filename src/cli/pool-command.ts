@@ -37,6 +37,19 @@ export async function startPoolServer(
 export const poolCommand: Command = {
   name: "pool",
   summary: "serve BeamFnExternalWorkerPool (EXTERNAL mode): StartWorker/StopWorker",
+  usage: `usage: firefly pool [--port=50000] [--host=127.0.0.1] [--threads=N]
+
+Serves Beam's BeamFnExternalWorkerPool for EXTERNAL environments
+(--environment_type=EXTERNAL --environment_config=HOST:PORT). Each StartWorker
+starts one worker process with the request's endpoints and worker id;
+StopWorker stops it. Whoever reaches the pool can start workers: keep it on
+127.0.0.1 or a private network.
+
+options:
+  --port=P      port to listen on (0 picks a free one)             default 50000
+  --host=H      address to bind                                     default 127.0.0.1
+  --threads=N   bundle threads of each worker (0 = inline)          default one per core
+  --help, -h    print this help`,
   async run(args) {
     const { values } = parseArgs({
       args,

@@ -196,6 +196,19 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
 export const runCommand: Command = {
   name: "run",
   summary: "run a pipeline module on the local runner (firefly run <file.(m)js|ts> [options])",
+  usage: `${USAGE}
+
+Runs a pipeline module (it builds a Pipeline from firefly-beam/pipeline and runs
+it) on the local runner unless --runner says otherwise, with a progress line on
+a terminal and a summary. The options after the file are the pipeline's options.
+Exit code 0 done, 1 failed, 2 usage.
+
+options:
+  --runner=local|portable  where the pipeline runs                default local
+  --threads=N              bundle threads per worker (0 = inline) default one per core
+  --workers=N              worker processes (local runner)        default in-process
+  --quiet                  no progress line
+  --help, -h               print this help (before the file)`,
   run: (args) => {
     // `firefly run … | head` closes stdout early: stop writing, do not crash.
     process.stdout.on("error", (err: NodeJS.ErrnoException) => {
