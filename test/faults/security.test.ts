@@ -82,6 +82,53 @@ test("the pool binds 127.0.0.1 by default and refuses endpoints that are not hos
   }
 });
 
+test("firefly pool --max_workers caps live workers: StartWorker beyond it is RESOURCE_EXHAUSTED", async () => {
+  const pool = spawn(process.execPath, [fireflyBin, "pool", "--port=0", "--max_workers=1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  pool.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  try {
+    let out = "";
+    pool.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    await until(
+      "the pool to listen",
+      () => /listening on [\d.]+:\d+/.test(out) || pool.exitCode !== null,
+    );
+    assert.equal(pool.exitCode, null, `the pool exited: ${err}`);
+    const [, port] = /listening on [\d.]+:(\d+)/.exec(out)!;
+    const client = new fnApi.BeamFnExternalWorkerPoolClient(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    );
+    const start = (id: string) =>
+      new Promise<grpc.ServiceError | string>((resolve) =>
+        client.StartWorker(
+          new fnApi.StartWorkerRequest({
+            worker_id: id,
+            // Nothing listens there: the worker waits for its runner (alive, holding a slot).
+            control_endpoint: new endpointsApi.ApiServiceDescriptor({ url: "127.0.0.1:9" }),
+          }),
+          (e, r) => resolve(e ?? r!.error),
+        ),
+      );
+    try {
+      assert.equal(await start("1-1"), "");
+      const refused = await start("1-2");
+      assert.ok(typeof refused !== "string", "the second worker is refused with a gRPC status");
+      assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(refused.details, /--max_workers=1/);
+    } finally {
+      client.close();
+    }
+    assert.match(err, /"maxWorkers":1/);
+    assert.doesNotMatch(err, /every interface/, "no exposure warning on 127.0.0.1");
+  } finally {
+    pool.kill("SIGTERM");
+    await within(new Promise((r) => pool.once("exit", r)), 15_000, undefined);
+  }
+});
+
 test("module DoFns outside the allowed roots are refused; secrets are redacted but reach user code; metrics bind 127.0.0.1", async () => {
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-outside-"));
   fs.writeFileSync(path.join(outside, "fn.mjs"), "export default (s) => [s + '!'];\n");
