@@ -4,15 +4,13 @@
  * `--flag=value` and `--flag value` forms. Endpoints that are not flags come
  * from `GetProvisionInfo` when `--provision_endpoint` is given.
  */
-import * as os from "node:os";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import {
   addUserCodeRoot,
   allowModulesFromAnywhere,
 } from "../../operations/user-code/load-user-code.js";
 import type { pipelineApi } from "../../proto/index.js";
-import { retrieveArtifacts } from "../boot/artifacts.js";
+import { privateScratchDir, retrieveArtifacts, type ScratchDir } from "../boot/artifacts.js";
 import { FnHarness } from "../../harness/fn-harness.js";
 import { LogForwarder } from "../../harness/logging/log-forwarder.js";
 import { createHarnessLogger } from "../../harness/logging/logger.js";
@@ -183,25 +181,31 @@ export async function boot(settings: BootSettings): Promise<number> {
     );
   }
   if (options.firefly_allow_any_module === true) allowModulesFromAnywhere(true);
+  // Artifacts go to a private directory: a given --semi_persist_dir is checked,
+  // else a fresh one (a predictable /tmp path could be planted by another user).
+  let scratch: ScratchDir | undefined;
   if (dependencies.length > 0) {
     if (!artifactUrl)
       throw new Error(
         "firefly boot: the pipeline has dependencies but no artifact endpoint was given",
       );
-    const semiPersistDir =
-      settings.semiPersistDir ??
-      path.join(os.tmpdir(), `firefly-${settings.workerId.replace(/[^\w.-]/g, "_")}`);
-    const { dir, installed } = await retrieveArtifacts({
-      url: artifactUrl,
-      workerId: settings.workerId,
-      dependencies,
-      semiPersistDir,
-    });
-    addUserCodeRoot(dir);
-    logger.info(
-      { dir, artifacts: installed.map((a) => ({ name: a.name, reused: a.reused })) },
-      "staged artifacts installed",
-    );
+    scratch = privateScratchDir(settings.semiPersistDir);
+    try {
+      const { dir, installed } = await retrieveArtifacts({
+        url: artifactUrl,
+        workerId: settings.workerId,
+        dependencies,
+        semiPersistDir: scratch.dir,
+      });
+      addUserCodeRoot(dir);
+      logger.info(
+        { dir, artifacts: installed.map((a) => ({ name: a.name, reused: a.reused })) },
+        "staged artifacts installed",
+      );
+    } catch (err) {
+      scratch.remove();
+      throw err;
+    }
   }
   if (loggingUrl) {
     log.attachForwarder(
@@ -255,6 +259,7 @@ export async function boot(settings: BootSettings): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("unhandledRejection", onStray);
     process.off("uncaughtException", onStray);
+    scratch?.remove();
     await log.close();
   }
 }
@@ -279,7 +284,8 @@ options:
   --provision_endpoint=H:P     ProvisionService (endpoints and pipeline options)
   --artifact_endpoint=H:P      ArtifactRetrievalService (staged modules)
   --status_endpoint=H:P        BeamFnWorkerStatus
-  --semi_persist_dir=DIR       where artifacts are installed
+  --semi_persist_dir=DIR       where artifacts are installed: owned by this user,
+                               not group/world-writable   default a fresh private dir
   --threads=N                  bundle threads; 0 = inline        default one per core
   --connect_timeout_ms=MS      wait for the runner's endpoints   default 60000
   --log_level=LEVEL            pino level                        default info

@@ -14,7 +14,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { endpointsApi, fnApi } from "../../proto/index.js";
+import { createHash } from "node:crypto";
+import { endpointsApi, fnApi, pipelineApi } from "../../proto/index.js";
+import { FILE_TYPE, STAGING_TO_ROLE } from "../../src/boot/artifacts.js";
 import { jsonToStruct } from "../../src/boot/struct-json.js";
 import { FakeRunner } from "../support/fake-runner.js";
 import { fireflyBin } from "../support/paths.js";
@@ -224,4 +226,126 @@ test("module DoFns outside the allowed roots are refused; secrets are redacted b
     }
   }
   fs.rmSync(outside, { recursive: true, force: true });
+});
+
+/** A staged-file dependency named `name` with the sha256 of `bytes`. */
+function stagedDependency(name: string, bytes: Uint8Array): pipelineApi.ArtifactInformation {
+  return new pipelineApi.ArtifactInformation({
+    type_urn: FILE_TYPE,
+    type_payload: new pipelineApi.ArtifactFilePayload({
+      path: name,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+    }).serializeBinary(),
+    role_urn: STAGING_TO_ROLE,
+    role_payload: new pipelineApi.ArtifactStagingToRolePayload({
+      staged_name: name,
+    }).serializeBinary(),
+  });
+}
+
+test("a worker's scratch directory is fresh and private: a planted <tmpdir>/firefly-<id> with a symlinked partial is ignored", async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-shared-tmp-"));
+  // Another local user plants the directory a worker with a guessable id (Flink's 1-1) used to take.
+  const victim = path.join(tmp, "victim.txt");
+  fs.writeFileSync(victim, "precious\n");
+  const planted = path.join(tmp, "firefly-1-1", "artifacts");
+  fs.mkdirSync(planted, { recursive: true, mode: 0o777 });
+  fs.chmodSync(path.join(tmp, "firefly-1-1"), 0o777);
+  fs.symlinkSync(victim, path.join(planted, "mod.mjs.partial"));
+  const runner = await FakeRunner.start();
+  const mod = new TextEncoder().encode("export default (s) => [s + '?'];\n");
+  runner.artifacts.set("mod.mjs", mod);
+  const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
+  runner.provisionInfo.control_endpoint = url;
+  runner.provisionInfo.logging_endpoint = url;
+  runner.provisionInfo.artifact_endpoint = url;
+  runner.provisionInfo.dependencies = [stagedDependency("mod.mjs", mod)];
+  const child = spawn(
+    process.execPath,
+    [fireflyBin, "boot", "--id=1-1", `--provision_endpoint=${runner.url}`, "--threads=0"],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: tmp } },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  try {
+    runner.descriptors.set(
+      "mod",
+      linearDescriptor({
+        id: "mod",
+        url: runner.url,
+        input: STR,
+        steps: [
+          {
+            id: "m",
+            urn: "beam:transform:pardo:v1",
+            payload: dofnPayload({ module: "./mod.mjs" }),
+          },
+        ],
+      }),
+    );
+    const response = runner.processBundle("mod", "mod-1");
+    await runner.sendData("mod-1", "source", encodeGlobal(STR, ["a"]));
+    assertOk(await response);
+    assert.deepEqual(valuesOf(STR, await runner.output("mod-1", "sink")), ["a?"]);
+    assert.equal(
+      fs.readFileSync(victim, "utf8"),
+      "precious\n",
+      "the planted link was not followed",
+    );
+    const [, dir] = /"dir":"([^"]+)","artifacts"/.exec(stderr) ?? [];
+    assert.ok(dir, "the worker logged where it installed the artifacts");
+    const scratch = path.dirname(dir);
+    assert.notEqual(scratch, path.join(tmp, "firefly-1-1"));
+    assert.equal(path.dirname(scratch), tmp);
+    assert.equal(fs.statSync(scratch).mode & 0o777, 0o700);
+    runner.closeControl();
+    assert.equal(await exited, 0);
+    assert.ok(!fs.existsSync(scratch), "the fresh scratch directory is removed at exit");
+  } finally {
+    child.kill("SIGKILL");
+    runner.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("firefly boot refuses a --semi_persist_dir that other users can write to, naming it and why", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-open-semi-"));
+  fs.chmodSync(dir, 0o777);
+  const runner = await FakeRunner.start();
+  const mod = new TextEncoder().encode("export default (s) => [s];\n");
+  runner.artifacts.set("mod.mjs", mod);
+  const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
+  runner.provisionInfo.control_endpoint = url;
+  runner.provisionInfo.artifact_endpoint = url;
+  runner.provisionInfo.dependencies = [stagedDependency("mod.mjs", mod)];
+  const child = spawn(
+    process.execPath,
+    [
+      fireflyBin,
+      "boot",
+      "--id=1-1",
+      `--provision_endpoint=${runner.url}`,
+      `--semi_persist_dir=${dir}`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  try {
+    const code = await within(
+      new Promise<number | null>((resolve) => child.once("exit", resolve)),
+      20_000,
+      "still running",
+    );
+    assert.notEqual(code, 0, stderr);
+    assert.notEqual(code, "still running", stderr);
+    assert.ok(stderr.includes(`refusing --semi_persist_dir ${JSON.stringify(dir)}`), stderr);
+    assert.match(stderr, /writable by every user \(mode 777\)/);
+    assert.deepEqual(fs.readdirSync(dir), [], "nothing was written there");
+  } finally {
+    child.kill("SIGKILL");
+    runner.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

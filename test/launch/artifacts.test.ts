@@ -10,6 +10,7 @@ import { artifactApi, pipelineApi } from "../../proto/index.js";
 import {
   FILE_TYPE,
   STAGING_TO_ROLE,
+  privateScratchDir,
   retrieveArtifacts,
   safeArtifactName,
 } from "../../src/boot/artifacts.js";
@@ -164,4 +165,188 @@ test("artifact names cannot escape the artifacts directory", () => {
     assert.throws(() => safeArtifactName(name), /is not a plain file name/, name);
   }
   assert.equal(safeArtifactName("ok-1.0.0.tgz"), "ok-1.0.0.tgz");
+});
+
+/** An `npm pack`-style tarball (`package/...`) of `files` (name → text), with `links` (name → target). */
+function tarball(
+  work: string,
+  name: string,
+  files: Record<string, string>,
+  links: Record<string, string> = {},
+): Uint8Array {
+  const pkg = path.join(work, `pack-${name}`, "package");
+  fs.mkdirSync(pkg, { recursive: true });
+  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(pkg, file), text);
+  for (const [link, target] of Object.entries(links)) fs.symlinkSync(target, path.join(pkg, link));
+  const out = path.join(work, name);
+  const tar = spawnSync("tar", ["-czf", out, "-C", path.dirname(pkg), "package"]);
+  assert.equal(tar.status, 0, String(tar.stderr));
+  return new Uint8Array(fs.readFileSync(out));
+}
+
+test("artifact writes never follow symlinks planted in the artifacts directory", async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-artifacts-"));
+  const victim = path.join(work, "victim.txt");
+  const victim2 = path.join(work, "victim2.mjs");
+  fs.writeFileSync(victim, "precious\n");
+  const mod = new TextEncoder().encode("export default (s) => [s];\n");
+  // Same bytes as the artifact, so a reuse check that follows the link would accept it.
+  fs.writeFileSync(victim2, mod);
+  const semi = path.join(work, "semi");
+  fs.mkdirSync(path.join(semi, "artifacts"), { recursive: true, mode: 0o700 });
+  fs.symlinkSync(victim, path.join(semi, "artifacts", "mod.mjs.partial"));
+  fs.symlinkSync(victim2, path.join(semi, "artifacts", "other.mjs"));
+  const server = await serveArtifacts(
+    new Map([
+      ["mod.mjs", mod],
+      ["other.mjs", mod],
+    ]),
+  );
+  try {
+    const { installed } = await retrieveArtifacts({
+      url: server.url,
+      workerId: "1-1",
+      dependencies: [artifact("mod.mjs", sha(mod)), artifact("other.mjs", sha(mod))],
+      semiPersistDir: semi,
+    });
+    assert.equal(fs.readFileSync(victim, "utf8"), "precious\n", "the link target was not written");
+    assert.deepEqual(
+      installed.map((a) => [a.name, a.reused]),
+      [
+        ["mod.mjs", false],
+        ["other.mjs", false],
+      ],
+      "a symlink is never reused as an artifact",
+    );
+    for (const name of ["mod.mjs", "other.mjs"]) {
+      const stat = fs.lstatSync(path.join(semi, "artifacts", name));
+      assert.ok(stat.isFile(), `${name} is a regular file`);
+      assert.equal(stat.mode & 0o077, 0, `${name} is private`);
+    }
+    assert.ok(fs.lstatSync(victim2).isFile(), "the other link's target is untouched");
+  } finally {
+    server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("a tarball whose package is named '..' or that holds links is refused; nothing is deleted", async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-artifacts-"));
+  const keep = new TextEncoder().encode("export const keep = 1;\n");
+  const files = new Map([
+    ["keep.mjs", keep],
+    ["dots-1.0.0.tgz", tarball(work, "dots.tgz", { "package.json": '{"name": ".."}' })],
+    ["scope-1.0.0.tgz", tarball(work, "scope.tgz", { "package.json": '{"name": "@../.."}' })],
+    [
+      "links-1.0.0.tgz",
+      tarball(
+        work,
+        "links.tgz",
+        { "package.json": '{"name": "links"}' },
+        { "index.js": "/etc/passwd" },
+      ),
+    ],
+  ]);
+  const server = await serveArtifacts(files);
+  const semi = path.join(work, "semi");
+  try {
+    await retrieveArtifacts({
+      url: server.url,
+      workerId: "w",
+      dependencies: [artifact("keep.mjs", sha(keep))],
+      semiPersistDir: semi,
+    });
+    for (const [name, error] of [
+      ["dots-1.0.0.tgz", /has no valid package name in package\.json \(got "\.\."/],
+      ["scope-1.0.0.tgz", /has no valid package name in package\.json \(got "@\.\.\/\.\."/],
+      ["links-1.0.0.tgz", /holds "package\/index\.js", which is not a plain file or directory/],
+    ] as const) {
+      await assert.rejects(
+        retrieveArtifacts({
+          url: server.url,
+          workerId: "w",
+          dependencies: [artifact(name, sha(files.get(name)!))],
+          semiPersistDir: semi,
+        }),
+        error,
+        name,
+      );
+      assert.ok(
+        fs.existsSync(path.join(semi, "artifacts", "keep.mjs")),
+        `the artifacts directory survives ${name}`,
+      );
+    }
+    assert.ok(!fs.existsSync(path.join(semi, "artifacts", "node_modules", "links")));
+  } finally {
+    server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("the semi-persistent directory: fresh and private by default; a given one must be this user's and not writable by others", () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-scratch-"));
+  try {
+    const a = privateScratchDir(undefined);
+    const b = privateScratchDir(undefined);
+    try {
+      assert.notEqual(a.dir, b.dir);
+      assert.equal(path.dirname(a.dir), os.tmpdir());
+      assert.match(path.basename(a.dir), /^firefly-[A-Za-z0-9]{6}$/);
+      assert.equal(fs.statSync(a.dir).mode & 0o777, 0o700);
+    } finally {
+      a.remove();
+      b.remove();
+    }
+    assert.ok(!fs.existsSync(a.dir), "a fresh directory is removed by remove()");
+
+    const missing = path.join(work, "new", "semi");
+    const given = privateScratchDir(missing);
+    assert.equal(given.dir, missing);
+    assert.equal(fs.statSync(missing).mode & 0o777, 0o700);
+    given.remove();
+    assert.ok(fs.existsSync(missing), "a given directory is kept");
+
+    const refused = (dir: string, why: RegExp) =>
+      assert.throws(
+        () => privateScratchDir(dir),
+        (err: Error) => {
+          assert.ok(
+            err.message.includes(`refusing --semi_persist_dir ${JSON.stringify(dir)}: `),
+            err.message,
+          );
+          assert.match(err.message, why);
+          return true;
+        },
+        dir,
+      );
+    const open = path.join(work, "open");
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    refused(open, /writable by every user \(mode 777\)/);
+    const group = path.join(work, "group");
+    fs.mkdirSync(group);
+    fs.chmodSync(group, 0o770);
+    refused(group, /writable by its group \(mode 770\)/);
+    const link = path.join(work, "link");
+    fs.symlinkSync(missing, link);
+    refused(link, /it is a symbolic link/);
+    if (process.getuid?.() === 0) {
+      const theirs = path.join(work, "theirs");
+      fs.mkdirSync(theirs, { mode: 0o700 });
+      fs.chownSync(theirs, 65534, 65534);
+      refused(theirs, /owned by uid 65534, not by this user \(uid 0\)/);
+    }
+
+    // A shared sticky directory such as /tmp (Beam's boot default) gets a private directory inside.
+    const shared = path.join(work, "shared");
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    const inside = privateScratchDir(shared);
+    assert.equal(path.dirname(inside.dir), shared);
+    assert.equal(fs.statSync(inside.dir).mode & 0o777, 0o700);
+    inside.remove();
+    assert.ok(!fs.existsSync(inside.dir));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
