@@ -4,17 +4,23 @@
  * count `-1` then blocks: a varint count and that many elements, repeated,
  * ended by `0`, or by `-1` and a length-prefixed state token naming the rest
  * of the iterable in the runner's state. The same in both contexts.
+ * `beam:coder:state_backed_iterable:v1` writes that token form for a
+ * {@link StateWritingIterable} (the runner side, as Beam Python does).
  *
  * Decoding is resumable inside a `StreamDecoder`: when the input ends in the
  * middle, the elements decoded so far are kept and the next attempt resumes
  * after them, so a large iterable arriving in many chunks is decoded once.
  */
 import type { ByteReader, ResumeState } from "./byte-reader.js";
-import type { ByteWriter } from "./byte-writer.js";
+import { ByteWriter } from "./byte-writer.js";
 import { BaseCoder, type Coder } from "./coder.js";
 import { ByteUnderflow, decodeError, encodeError } from "./errors.js";
 import { registerCoder } from "./registry.js";
-import { StateBackedIterable } from "./state-reader.js";
+import {
+  STATE_BACKED_ITERABLE_URN,
+  StateBackedIterable,
+  StateWritingIterable,
+} from "./state-reader.js";
 import { VarIntCoder } from "./varint.js";
 
 export const ITERABLE_URN = "beam:coder:iterable:v1";
@@ -24,6 +30,9 @@ const PREALLOCATE = 10000;
 
 /** Elements per block when encoding an iterable that is not an array. */
 const BLOCK_SIZE = 1024;
+
+/** Bytes per block when writing state (Beam Python's `SequenceCoderImpl._DEFAULT_BUFFER_SIZE`). */
+const STATE_BLOCK_BYTES = 64 * 1024;
 
 interface IterableResume<T> extends ResumeState {
   items: T[];
@@ -61,6 +70,11 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
       else for (let i = 0; i < n; i++) elem.encodeTo(value[i] as T, writer, "nested");
       return;
     }
+    if (value instanceof StateWritingIterable) {
+      if (this.urn === STATE_BACKED_ITERABLE_URN) this.encodeWritingState(value, writer);
+      else this.encodeTo(value.values as T[], writer);
+      return;
+    }
     if (
       typeof value !== "object" ||
       value === null ||
@@ -85,6 +99,37 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
       if (block.length === BLOCK_SIZE) flush();
     }
     if (block.length > 0) flush();
+    writer.writeByte(0);
+  }
+
+  /** Beam Python's `SequenceCoderImpl.encode_to_stream` with `write_state` (same bytes). */
+  private encodeWritingState(value: StateWritingIterable<T>, writer: ByteWriter): void {
+    const { values, thresholdBytes, stateWriter } = value;
+    const elem = this.elementCoder;
+    const target = Math.min(STATE_BLOCK_BYTES, thresholdBytes);
+    const block = new ByteWriter(Math.min(target, 4096) + 64);
+    writer.writeInt32BE(-1);
+    const start = writer.pos;
+    let flushed = 0;
+    for (let i = 0; i < values.length; i++) {
+      elem.encodeTo(values[i] as T, block, "nested");
+      if (block.pos <= target) continue;
+      writer.writeUVarInt32(i + 1 - flushed);
+      writer.writeBytes(block.view());
+      flushed = i + 1;
+      block.reset();
+      if (writer.pos - start > thresholdBytes) {
+        for (let j = i + 1; j < values.length; j++) elem.encodeTo(values[j] as T, block, "nested");
+        const token = stateWriter.write(block.finish());
+        writer.writeVarInt(-1);
+        writer.writeLengthPrefixed(token);
+        return;
+      }
+    }
+    if (values.length > flushed) {
+      writer.writeUVarInt32(values.length - flushed);
+      writer.writeBytes(block.view());
+    }
     writer.writeByte(0);
   }
 

@@ -42,6 +42,27 @@ export const DEFAULT_LIMITS: OperationLimits = {
   pipelineOptions: {},
 };
 
+/**
+ * A positive integer pipeline option (a number, or a numeric string as
+ * command lines give it), or `fallback` when absent; anything else is an
+ * Error naming the option.
+ */
+export function positiveIntegerOption(
+  options: Readonly<Record<string, unknown>>,
+  name: string,
+  fallback: number,
+): number {
+  const raw = options[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const n = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(
+      `pipeline option ${name} must be a positive integer, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
+
 export type OperationFactory = (ctx: OperationContext) => Operation;
 
 const factories = new Map<string, OperationFactory>();

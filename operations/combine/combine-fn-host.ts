@@ -156,10 +156,10 @@ export class CombineFnHost {
       for (const v of iterable) acc = this.addInput(acc, v);
       return acc;
     }
-    return (async () => {
+    return this.reading(async () => {
       for await (const v of iterable) acc = this.addInput(acc, v);
       return acc;
-    })();
+    });
   }
 
   /** The values as an array (a promise only for an async iterable). */
@@ -167,11 +167,26 @@ export class CombineFnHost {
     const iterable = this.iterableOf(values);
     if (Array.isArray(iterable)) return iterable;
     if (Symbol.iterator in iterable) return Array.from(iterable);
-    return (async () => {
+    return this.reading(async () => {
       const out: unknown[] = [];
       for await (const v of iterable) out.push(v);
       return out;
-    })();
+    });
+  }
+
+  /** Runs a read of async (state-backed) values: a failed read is an OperationError naming the transform. */
+  private async reading<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof UserCodeError) throw err;
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        `cannot read the grouped values: ${message(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   private iterableOf(values: unknown): Iterable<unknown> | AsyncIterable<unknown> {

@@ -26,7 +26,7 @@ import { errorMessage, OperationError } from "../errors.js";
 import { kvInput, onlyOutput } from "../flatten.js";
 import type { MaybePromise, Operation, Receiver } from "../operation.js";
 import { pcollectionCoders } from "../pardo/coder-components.js";
-import { registerOperation, type OperationContext } from "../registry.js";
+import { positiveIntegerOption, registerOperation, type OperationContext } from "../registry.js";
 import { CombineFnHost } from "./combine-fn-host.js";
 
 export const COMBINE_PER_KEY_PRECOMBINE_URN = "beam:transform:combine_per_key_precombine:v1";
@@ -166,15 +166,7 @@ export function timestampCombinerOf(
 
 /** `firefly_precombine_max_keys` from the pipeline options (a positive integer), or the default. */
 export function precombineMaxKeys(options: Readonly<Record<string, unknown>>): number {
-  const raw = options[PRECOMBINE_MAX_KEYS_OPTION];
-  if (raw === undefined || raw === null || raw === "") return DEFAULT_PRECOMBINE_MAX_KEYS;
-  const n = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
-    throw new Error(
-      `pipeline option ${PRECOMBINE_MAX_KEYS_OPTION} must be a positive integer, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return n;
+  return positiveIntegerOption(options, PRECOMBINE_MAX_KEYS_OPTION, DEFAULT_PRECOMBINE_MAX_KEYS);
 }
 
 registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {

@@ -2,7 +2,8 @@
  * The DoFn contract (README "Writing DoFns"): the export a `firefly:dofn:v1`
  * payload names is a function (taken as `process`), a DoFn object, or a
  * class whose instances are DoFn objects. Every method is optional except
- * `process`, and each may be async.
+ * `process`, and each may be async. `lazyIterables: true` asks for
+ * state-backed iterables as they are (see state-backed-iterables.ts).
  */
 import type { MaybePromise } from "../operation.js";
 import { UserCodeSpecError } from "../user-code/user-code-spec.js";
@@ -15,6 +16,8 @@ export interface DoFn {
   process(element: unknown, ctx: unknown): ProcessResult | Promise<ProcessResult>;
   finishBundle?(ctx: unknown): MaybePromise;
   teardown?(): MaybePromise;
+  /** Receive large groups as `StateBackedIterable`s (`for await`) instead of arrays. */
+  lazyIterables?: boolean;
   onTimer?: Record<
     string,
     (timer: unknown, ctx: unknown) => ProcessResult | Promise<ProcessResult>
@@ -51,6 +54,9 @@ function validate(dofn: DoFn, what: string): DoFn {
     const m = (dofn as unknown as Record<string, unknown>)[method];
     if (m !== undefined && typeof m !== "function")
       throw new UserCodeSpecError(`${what}.${method} is not a function`);
+  }
+  if (dofn.lazyIterables !== undefined && typeof dofn.lazyIterables !== "boolean") {
+    throw new UserCodeSpecError(`${what}.lazyIterables must be true or false`);
   }
   if (dofn.onTimer !== undefined && (typeof dofn.onTimer !== "object" || dofn.onTimer === null)) {
     throw new UserCodeSpecError(`${what}.onTimer must be an object of timer callbacks by family`);

@@ -20,6 +20,7 @@ import { DoFnContext } from "./dofn-context.js";
 import { OutputEmitter } from "./output-emitter.js";
 import type { ParDoHost, TimerHandle } from "./pardo-host.js";
 import { ParDoFeatures } from "./pardo-features.js";
+import { StateBackedIterables } from "./state-backed-iterables.js";
 
 export const PARDO_URN = "beam:transform:pardo:v1";
 export const FIREFLY_DOFN_URN = "firefly:dofn:v1";
@@ -35,8 +36,13 @@ export class ParDoOperation implements Operation, ParDoHost {
   private readonly ctx: DoFnContext;
   private readonly emitter = new OutputEmitter();
   private readonly outputs = new Map<string, Receiver>();
-  private readonly main: Receiver;
+  private readonly mainTag: string | undefined;
+  private main: Receiver;
   readonly features: ParDoFeatures;
+  /** Set when the main input's coder tree has a state-backed iterable. */
+  private readonly iterables: StateBackedIterables | undefined;
+  /** Reads state-backed iterables into arrays before `process` (unless the DoFn is lazy). */
+  private readInput: StateBackedIterables | undefined;
 
   constructor(
     private readonly op: OperationContext,
@@ -45,21 +51,19 @@ export class ParDoOperation implements Operation, ParDoHost {
   ) {
     this.transformId = op.transformId;
     for (const name of op.outputNames) this.outputs.set(name, op.output(name));
-    const mainTag =
+    this.mainTag =
       op.outputNames.length === 1
         ? op.outputNames[0]
         : op.outputNames.includes(MAIN_OUTPUT_TAG)
           ? MAIN_OUTPUT_TAG
           : op.outputNames[0];
-    this.main =
-      mainTag === undefined
-        ? { process: () => undefined }
-        : (this.outputs.get(mainTag) as Receiver);
+    this.main = this.mainReceiver();
     this.ctx = new DoFnContext(this, spec.config, this.metrics, op.limits.pipelineOptions);
     try {
       this.features = new ParDoFeatures(op, payload, (family, timer, element) =>
         this.fireTimer(family, timer, element),
       );
+      this.iterables = StateBackedIterables.forMainInput(op, PARDO_URN, payload);
     } catch (err) {
       throw new OperationError(op.transformId, PARDO_URN, errorMessage(err), { cause: err });
     }
@@ -78,6 +82,7 @@ export class ParDoOperation implements Operation, ParDoHost {
     } catch (err) {
       throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
+    if (this.iterables) this.useIterables(this.iterables, this.dofn.lazyIterables === true);
     try {
       await this.features.setup();
     } catch (err) {
@@ -104,6 +109,7 @@ export class ParDoOperation implements Operation, ParDoHost {
   }
 
   process(element: WindowedValue<unknown>): MaybePromise {
+    if (this.readInput !== undefined) return this.processReading(this.readInput, element);
     if (element.windows.length === 1) return this.processInWindow(element);
     return this.processWindows(element, 0);
   }
@@ -201,6 +207,38 @@ export class ParDoOperation implements Operation, ParDoHost {
     const dofn = this.dofn;
     if (!dofn) throw new OperationError(this.transformId, this.urn, "DoFn used before setup");
     return dofn;
+  }
+
+  /** Reads the element's state-backed iterables into arrays, then processes it. */
+  private processReading(
+    iterables: StateBackedIterables,
+    element: WindowedValue<unknown>,
+  ): MaybePromise {
+    const read = iterables.readInput(element);
+    if (read instanceof Promise) return read.then((e) => this.processWindows(e, 0));
+    return this.processWindows(read, 0);
+  }
+
+  private mainReceiver(): Receiver {
+    const tag = this.mainTag;
+    return tag === undefined ? { process: () => undefined } : (this.outputs.get(tag) as Receiver);
+  }
+
+  /**
+   * A lazy DoFn gets state-backed iterables as they are, and what it emits is
+   * read into arrays on the way out; any other DoFn gets arrays.
+   */
+  private useIterables(iterables: StateBackedIterables, lazy: boolean): void {
+    if (!lazy) {
+      this.readInput = iterables;
+      return;
+    }
+    this.readInput = undefined;
+    for (const name of this.op.outputNames) {
+      const pcollectionId = this.op.transform.outputs.get(name) as string;
+      this.outputs.set(name, iterables.readingOutputs(this.op.output(name), pcollectionId));
+    }
+    this.main = this.mainReceiver();
   }
 
   private processWindows(element: WindowedValue<unknown>, from: number): MaybePromise {
