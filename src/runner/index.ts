@@ -44,10 +44,14 @@ function integerOption(options: PipelineOptions, name: string): number | undefin
   return n;
 }
 
+/** Pipeline option: GroupByKey groups above this many encoded bytes go as state-backed iterables (0: never). */
+export const STATE_BACKED_ITERABLE_THRESHOLD_OPTION = "firefly_state_backed_iterable_threshold";
+
 /** Local-runner settings from pipeline options (`--threads`, `--workers`, `--gbk_memory_mb`, ...). */
 export function localRunnerOptions(options: PipelineOptions): LocalRunnerOptions {
   const memoryMb = integerOption(options, "gbk_memory_mb");
   const bundleKb = integerOption(options, "max_bundle_kb");
+  const stateBackedThreshold = integerOption(options, STATE_BACKED_ITERABLE_THRESHOLD_OPTION);
   const lift = options.get("lift_combiners");
   const spillDir = options.get("spill_dir");
   const logLevel = options.get("log_level");
@@ -56,6 +60,9 @@ export function localRunnerOptions(options: PipelineOptions): LocalRunnerOptions
     workers: options.workers,
     ...(memoryMb === undefined ? {} : { memoryBudgetBytes: memoryMb * 1024 * 1024 }),
     ...(bundleKb === undefined ? {} : { maxBundleBytes: Math.max(1, bundleKb) * 1024 }),
+    ...(stateBackedThreshold === undefined
+      ? {}
+      : { stateBackedIterableThreshold: stateBackedThreshold }),
     ...(lift === undefined ? {} : { liftCombiners: lift === true || lift === "true" }),
     ...(typeof spillDir === "string" ? { spillDir } : {}),
     ...(typeof logLevel === "string" ? { logLevel } : {}),

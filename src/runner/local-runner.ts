@@ -18,12 +18,14 @@ import { stageDescriptor } from "./graph/descriptors.js";
 import { fuse, type PlanNode } from "./graph/fusion.js";
 import { PipelineModel } from "./graph/pipeline-model.js";
 import { runnerPrimitive, type PreparedPrimitive } from "./graph/runner-primitives.js";
+import { useStateBackedIterables } from "./graph/state-backed-iterables.js";
 import { URNS } from "./graph/urns.js";
 import { PCollectionChannel, SegmentStore } from "./exec/channel.js";
 import { MetricsAggregator, type UserMetric } from "./exec/metrics.js";
 import "./exec/primitives.js";
 import { BundleFailure, StageRunner } from "./exec/stage-runner.js";
 import { WorkerPool } from "./exec/worker-pool.js";
+import { IterableStateStore } from "./state/iterable-state-store.js";
 import { SideInputStore } from "./state/side-input-store.js";
 import { UserStateStore } from "./state/user-state-store.js";
 import {
@@ -50,6 +52,13 @@ export interface LocalRunnerOptions {
   spillDir?: string;
   /** Largest bundle input in bytes (larger inputs are cut into more bundles). @default 8388608 */
   maxBundleBytes?: number;
+  /**
+   * Send GroupByKey groups whose encoding exceeds this many bytes as
+   * state-backed iterables (a prefix inline, the rest read by the worker
+   * through the State API), as runners do for large groups; 0 = never.
+   * @default 0
+   */
+  stateBackedIterableThreshold?: number;
   /** Workers' log level. @default "warn" */
   logLevel?: string;
   /** Print workers' log entries of WARN and above as they come. @default false */
@@ -145,6 +154,8 @@ export async function runPipeline(
       liftCombiners: options.liftCombiners ?? combinerLiftingAvailable(),
     });
     const m = model;
+    if (options.stateBackedIterableThreshold)
+      useStateBackedIterables(m, options.stateBackedIterableThreshold);
     const plan = fuse(m);
     const stores = new Map<string, SegmentStore>();
     const channel = (pc: string): PCollectionChannel => {
@@ -168,6 +179,8 @@ export async function runPipeline(
     const sideInputs = new SideInputStore();
     sideInputs.registerWith(server.state);
     new UserStateStore().registerWith(server.state);
+    const iterableState = new IterableStateStore();
+    iterableState.registerWith(server.state);
 
     // Prepare every node before anything runs: consumers attach to channels first.
     const prepared = new Map<string, PreparedPrimitive | StageRunner>();
@@ -206,6 +219,7 @@ export async function runPipeline(
               memoryBudgetBytes: options.memoryBudgetBytes ?? DEFAULTS.memoryBudgetBytes,
               spillDir: options.spillDir,
               segmentBytes: 256 * 1024,
+              iterableState,
             },
           }),
         );

@@ -5,7 +5,23 @@
  * (a stored copy for stages and side inputs, a GroupByKey buffer, a flatten
  * forwarding to another channel) receives the same bytes.
  */
-import { ByteReader, StreamDecoder, type Coder } from "../../../coders/index.js";
+import {
+  ByteReader,
+  StreamDecoder,
+  type Coder,
+  type DecodeOptions,
+} from "../../../coders/index.js";
+
+/**
+ * Decodes in this process take a state-backed group's token but never read
+ * its pages (workers do): cutting bundles only needs element boundaries.
+ */
+const TOKENS_ONLY: DecodeOptions = {
+  stateReader: {
+    readPage: () =>
+      Promise.reject(new Error("the local runner does not read state-backed iterables itself")),
+  },
+};
 
 /** One bundle's stream of bytes into a consumer. */
 export interface BundleWriter {
@@ -73,7 +89,7 @@ export class SegmentStore implements ChannelConsumer {
   /** Every element, decoded. */
   *values(): Generator<unknown> {
     for (const segment of this.segments) {
-      const reader = new ByteReader(segment);
+      const reader = new ByteReader(segment, TOKENS_ONLY);
       while (reader.pos < reader.end) yield this.coder.decodeFrom(reader, "nested");
     }
   }
@@ -112,7 +128,7 @@ export function cutAtElements(
   coder: Coder<unknown>,
   share: number,
 ): Uint8Array[] {
-  const reader = new ByteReader(segment);
+  const reader = new ByteReader(segment, TOKENS_ONLY);
   const pieces: Uint8Array[] = [];
   let start = 0;
   while (reader.pos < reader.end) {
@@ -132,7 +148,7 @@ export function decodingWriter(
   onValue: (value: unknown) => void,
   onEnd: () => void = () => undefined,
 ): BundleWriter {
-  const decoder = new StreamDecoder(coder);
+  const decoder = new StreamDecoder(coder, TOKENS_ONLY);
   const drain = () => {
     for (let v = decoder.next(); v !== undefined; v = decoder.next()) onValue(v);
   };

@@ -4,7 +4,9 @@
  * the groups are emitted). Groups are held in memory up to a budget; past it
  * they are written to disk as sorted runs and merged at the end, so inputs
  * larger than memory work. Output: KV<K, Iterable<V>> at the window's max
- * timestamp with the on-time pane.
+ * timestamp with the on-time pane; with a state-backed output coder, groups
+ * above its threshold keep a prefix inline and the rest goes to the runner's
+ * state under a token (see graph/state-backed-iterables.ts).
  */
 import {
   ByteReader,
@@ -16,6 +18,7 @@ import {
   type WindowedValue,
   type WindowedValueCoder,
 } from "../../../coders/index.js";
+import { StateWritingIterable, type IterableStateWriter } from "../../../coders/state-reader.js";
 import {
   decodingWriter,
   type BundleWriter,
@@ -34,6 +37,12 @@ export interface GroupByKeyOptions {
   segmentBytes: number;
 }
 
+/** Groups larger than `thresholdBytes` (encoded) are sent with their tail in `store`. */
+export interface StateBackedGroups {
+  thresholdBytes: number;
+  store: IterableStateWriter;
+}
+
 const GROUP_OVERHEAD = 96;
 const VALUE_OVERHEAD = 8;
 
@@ -46,6 +55,10 @@ export class GroupByKeyBuffer implements ChannelConsumer {
   private readonly windowCoder: Coder<BoundedWindow>;
   private readonly scratch = new ByteWriter(256);
   inputElements = 0;
+  /** Groups whose tail went to the runner's state. */
+  stateBackedGroups = 0;
+  /** `stateBacked` with a store that counts the groups written to it. */
+  private readonly stateWriting: StateBackedGroups | undefined;
 
   constructor(
     readonly transformId: string,
@@ -53,6 +66,7 @@ export class GroupByKeyBuffer implements ChannelConsumer {
     private readonly outputCoder: Coder<WindowedValue<unknown>>,
     private readonly merger: WindowMerger | undefined,
     private readonly options: GroupByKeyOptions,
+    stateBacked?: StateBackedGroups,
   ) {
     const kv = inputCoder.valueCoder;
     if (kv.components.length !== 2 || !kv.urn.includes(":kv:"))
@@ -62,6 +76,15 @@ export class GroupByKeyBuffer implements ChannelConsumer {
     [this.keyCoder, this.valueCoder] = kv.components;
     this.windowCoder = inputCoder.windowCoder;
     this.spill = new SpillDirectory(options.spillDir);
+    this.stateWriting = stateBacked && {
+      thresholdBytes: stateBacked.thresholdBytes,
+      store: {
+        write: (encoded) => {
+          this.stateBackedGroups++;
+          return stateBacked.store.write(encoded);
+        },
+      },
+    };
   }
 
   /** Sorted runs written so far. */
@@ -147,7 +170,7 @@ export class GroupByKeyBuffer implements ChannelConsumer {
     return emitted;
   }
 
-  private *outputsOf(group: Group): Generator<WindowedValue<KV<unknown, unknown[]>>> {
+  private *outputsOf(group: Group): Generator<WindowedValue<KV<unknown, unknown>>> {
     const head = new ByteReader(Buffer.from(group.key, "latin1"));
     const key = this.keyCoder.decodeFrom(head, "nested");
     const reader = new ByteReader(group.data);
@@ -156,7 +179,7 @@ export class GroupByKeyBuffer implements ChannelConsumer {
       const values: unknown[] = new Array(group.count);
       for (let i = 0; i < group.count; i++)
         values[i] = this.valueCoder.decodeFrom(reader, "nested");
-      yield output(key, window, values);
+      yield this.output(key, window, values);
       return;
     }
     const windowed: WindowedInput[] = new Array(group.count);
@@ -164,19 +187,24 @@ export class GroupByKeyBuffer implements ChannelConsumer {
       const window = this.windowCoder.decodeFrom(reader, "nested");
       windowed[i] = { window, value: this.valueCoder.decodeFrom(reader, "nested") };
     }
-    for (const merged of this.merger(windowed)) yield output(key, merged.window, merged.values);
+    for (const merged of this.merger(windowed))
+      yield this.output(key, merged.window, merged.values);
   }
-}
 
-function output(
-  key: unknown,
-  window: BoundedWindow,
-  values: unknown[],
-): WindowedValue<KV<unknown, unknown[]>> {
-  return {
-    value: { key, value: values },
-    timestamp: window.maxTimestamp,
-    windows: [window],
-    pane: ON_TIME_AND_ONLY_FIRING,
-  };
+  private output(
+    key: unknown,
+    window: BoundedWindow,
+    values: unknown[],
+  ): WindowedValue<KV<unknown, unknown>> {
+    const writing = this.stateWriting;
+    const grouped = writing
+      ? new StateWritingIterable(values, writing.thresholdBytes, writing.store)
+      : values;
+    return {
+      value: { key, value: grouped },
+      timestamp: window.maxTimestamp,
+      windows: [window],
+      pane: ON_TIME_AND_ONLY_FIRING,
+    };
+  }
 }

@@ -13,6 +13,7 @@ import {
 } from "../../../coders/index.js";
 import { registerRunnerPrimitive, type PrimitiveContext } from "../graph/runner-primitives.js";
 import { windowFnIsMerging } from "../graph/pipeline-model.js";
+import { stateBackedThreshold } from "../graph/state-backed-iterables.js";
 import { URNS } from "../graph/urns.js";
 import { decodingWriter, type BundleWriter, type ChannelConsumer } from "./channel.js";
 import { GroupByKeyBuffer } from "./group-by-key.js";
@@ -58,18 +59,30 @@ registerRunnerPrimitive(URNS.groupByKey, (ctx) => {
   }
   const inChannel = ctx.channel(input);
   const outChannel = ctx.channel(output);
+  const thresholdBytes = stateBackedThreshold(ctx.model, output);
   const buffer = new GroupByKeyBuffer(
     ctx.model.nameOf(ctx.transformId),
     inChannel.coder as WindowedValueCoder<unknown>,
     outChannel.coder as Coder<WindowedValue<unknown>>,
     merger,
     ctx.groupByKey,
+    thresholdBytes === undefined
+      ? undefined
+      : { thresholdBytes, store: ctx.groupByKey.iterableState },
   );
   inChannel.attach(buffer);
   return {
     run: () => void buffer.emit(outChannel),
     describe: () =>
-      buffer.spilledRuns > 0 ? `spilled ${buffer.spilledRuns} sorted runs to disk` : "",
+      [
+        buffer.spilledRuns > 0 ? `spilled ${buffer.spilledRuns} sorted runs to disk` : "",
+        buffer.stateBackedGroups === 1 ? "sent 1 group as a state-backed iterable" : "",
+        buffer.stateBackedGroups > 1
+          ? `sent ${buffer.stateBackedGroups} groups as state-backed iterables`
+          : "",
+      ]
+        .filter((note) => note !== "")
+        .join("; "),
   };
 });
 

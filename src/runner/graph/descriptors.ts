@@ -4,11 +4,12 @@
  * `beam:runner:sink:v1` per output (RemoteGrpcPort with the windowed-value
  * coder of the PCollection), the pipeline's coders, PCollections and
  * windowing strategies, and the state/timer endpoints when the stage needs
- * them.
+ * them (state: user state, side inputs, or state-backed groups as input).
  */
 import { endpointsApi, fnApi, pipelineApi } from "../../../proto/index.js";
 import type { Stage } from "./fusion.js";
 import type { PipelineModel } from "./pipeline-model.js";
+import { hasStateBackedGroups } from "./state-backed-iterables.js";
 import { URNS } from "./urns.js";
 
 export interface TimerFamily {
@@ -83,7 +84,8 @@ export function stageDescriptor(model: PipelineModel, stage: Stage, url: string)
     windowing_strategies: c.windowing_strategies,
     environments: c.environments,
   });
-  if (stateful || sideInputs.length > 0) descriptor.state_api_service_descriptor = api;
+  if (stateful || sideInputs.length > 0 || hasStateBackedGroups(model, stage.input))
+    descriptor.state_api_service_descriptor = api;
   if (timerFamilies.length > 0) descriptor.timer_api_service_descriptor = api;
   return { descriptor, sourceId, sinkIds, timerFamilies, stateful, sideInputs };
 }

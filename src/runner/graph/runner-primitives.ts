@@ -3,6 +3,7 @@
  * fusion). A primitive is one registration: its URN and how it runs (see
  * exec/primitives.ts for the built-in ones).
  */
+import type { IterableStateWriter } from "../../../coders/state-reader.js";
 import type { PCollectionChannel, SegmentStore } from "../exec/channel.js";
 import type { PipelineModel } from "./pipeline-model.js";
 
@@ -13,7 +14,13 @@ export interface PrimitiveContext {
   channel(pcollectionId: string): PCollectionChannel;
   /** A whole stored copy of a PCollection (attached to its channel on first use). */
   store(pcollectionId: string): SegmentStore;
-  groupByKey: { memoryBudgetBytes: number; spillDir: string | undefined; segmentBytes: number };
+  groupByKey: {
+    memoryBudgetBytes: number;
+    spillDir: string | undefined;
+    segmentBytes: number;
+    /** Where the tails of state-backed groups go (see graph/state-backed-iterables.ts). */
+    iterableState: IterableStateWriter;
+  };
 }
 
 /** Prepared at plan time (it attaches to its input channels); `run` is called in its turn. */
