@@ -3,8 +3,18 @@
  * (STOPPED → STARTING → RUNNING → DONE | FAILED | CANCELLED, with CANCELLING
  * while a cancel is in progress), and its messages. Every state change and
  * message is kept (for streams opened later) and pushed to subscribers.
+ * What leaves the job server is redacted: `info()` carries the options with
+ * secrets replaced, and messages have the options' secret values (and any
+ * URL credentials) scrubbed.
  */
 import { jobApi, pipelineApi, wkt } from "../../proto/index.js";
+import {
+  normalizePipelineOptions,
+  redactedOptions,
+  redactedText,
+  secretOptionValues,
+} from "../boot/pipeline-options.js";
+import { jsonToStruct, structToJson } from "../boot/struct-json.js";
 
 export const JobState = jobApi.JobState.Enum;
 export type JobStateValue = jobApi.JobState.Enum;
@@ -51,13 +61,17 @@ export class Job {
   private messageCount = 0;
   /** Aborted by Cancel. */
   readonly abort = new AbortController();
+  /** The secret option values, scrubbed from messages. */
+  private readonly secrets: string[];
 
   constructor(
     readonly id: string,
     readonly name: string,
     readonly pipeline: pipelineApi.Pipeline,
+    /** As submitted (secrets included): for the job's workers only. */
     readonly options: wkt.Struct,
   ) {
+    this.secrets = secretOptionValues(normalizePipelineOptions(structToJson(options)));
     this.record({ kind: "state", event: this.stateEvent() });
   }
 
@@ -73,7 +87,7 @@ export class Job {
     return new jobApi.JobInfo({
       job_id: this.id,
       job_name: this.name,
-      pipeline_options: this.options,
+      pipeline_options: jsonToStruct(redactedOptions(structToJson(this.options))),
       state: this.current,
     });
   }
@@ -101,7 +115,7 @@ export class Job {
         message_id: `${this.id}-${++this.messageCount}`,
         time: new Date().toISOString(),
         importance,
-        message_text: text,
+        message_text: redactedText(text, this.secrets),
       }),
     });
   }

@@ -269,3 +269,42 @@ test("several jobs run at once", async () => {
   for (const n of [1, 2, 3])
     assert.deepEqual(readShards(path.join(dir, `out${n}`, "values")), [`${n}`, `${n * 10}`].sort());
 });
+
+test("secrets in a job's options leave the job server redacted: GetJobs and job messages", async () => {
+  const secret = "hunter2-job-secret";
+  const p = portable("LOOPBACK", {
+    job_name: "secretive",
+    db_password: secret,
+    api_key: `${secret}-api`,
+    private_key: `${secret}-pk`,
+    db_url: `postgres://app:${secret}-url@db.internal/orders`,
+  });
+  p.create([1]).map(
+    (x: number, ctx: any) => {
+      // User code sees the secret (and leaks it into its error).
+      throw new Error(`cannot log in to the database with ${ctx.options.db_password} (${x})`);
+    },
+    { name: "Login" },
+  );
+  const result = (await p.run()) as PortableResult;
+  assert.equal(result.state, "FAILED");
+  assert.match(result.error?.message ?? "", /cannot log in to the database with <redacted>/);
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  try {
+    const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+    const info = job_info.find((j) => j.job_id === result.jobId);
+    assert.ok(info, "the job is listed");
+    const options = JSON.stringify(info.pipeline_options.toObject());
+    assert.match(options, /beam:option:db_password:v1/);
+    assert.match(options, /<redacted>/);
+    assert.match(options, /postgres:\/\/app:<redacted>@db\.internal\/orders/);
+    const messages = result.messages.join("\n") + (result.error?.message ?? "");
+    for (const [where, text] of [
+      ["GetJobs", JSON.stringify(job_info.map((j) => j.toObject()))],
+      ["the job's messages", messages],
+    ] as const)
+      assert.ok(!text.includes(secret), `a secret leaked into ${where}: ${text}`);
+  } finally {
+    client.close();
+  }
+});
