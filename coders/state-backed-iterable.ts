@@ -56,11 +56,6 @@ export function registerValueStructure(urn: string, structure: ValueStructure): 
   structures.set(urn, structure);
 }
 
-/** True when `coder` or one of its components is `beam:coder:state_backed_iterable:v1`. */
-export function hasStateBackedIterable(coder: Coder<unknown>): boolean {
-  return coder.urn === STATE_BACKED_ITERABLE_URN || coder.components.some(hasStateBackedIterable);
-}
-
 export interface IterableValueReaderOptions {
   /**
    * The values were built by user code, not decoded: a state-backed iterable

@@ -70,6 +70,23 @@ export function pcollectionCoders(
   };
 }
 
+/** True when the coder `coderId` of the descriptor or one of its components has the URN (read from the protos: nothing is built). */
+export function coderTreeHas(
+  descriptor: fnApi.ProcessBundleDescriptor,
+  coderId: string,
+  urn: string,
+  seen = new Set<string>(),
+): boolean {
+  if (seen.has(coderId)) return false;
+  seen.add(coderId);
+  const coder = descriptor.coders.get(coderId);
+  if (!coder) return false;
+  return (
+    coder.spec?.urn === urn ||
+    coder.component_coder_ids.some((id) => coderTreeHas(descriptor, id, urn, seen))
+  );
+}
+
 /** The local input name of a ParDo's main input (the input that is not a side input). */
 export function mainInputPCollection(
   transform: { inputs: Map<string, string> },

@@ -15,16 +15,15 @@
  */
 import type { WindowedValue } from "../../coders/index.js";
 import {
-  hasStateBackedIterable,
   iterableValueReader,
   type IterableValueReader,
 } from "../../coders/state-backed-iterable.js";
-import { IterableTooLargeError } from "../../coders/state-reader.js";
+import { IterableTooLargeError, STATE_BACKED_ITERABLE_URN } from "../../coders/state-reader.js";
 import type { pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError } from "../errors.js";
 import { type MaybePromise, type Receiver, withValue } from "../operation.js";
 import { positiveIntegerOption, type OperationContext } from "../registry.js";
-import { mainInputPCollection, pcollectionCoders } from "./coder-components.js";
+import { coderTreeHas, mainInputPCollection, pcollectionCoders } from "./coder-components.js";
 
 export const MAX_ITERABLE_BYTES_OPTION = "firefly_max_iterable_bytes";
 export const DEFAULT_MAX_ITERABLE_BYTES = 256 * 1024 * 1024;
@@ -55,9 +54,13 @@ export class StateBackedIterables {
     );
     if (mainInputs.length !== 1) return undefined;
     const main = mainInputPCollection(op.transform, payload.side_inputs.keys());
-    const coder = op.coder(pcollectionCoders(op.descriptor, main).valueCoderId);
-    if (!hasStateBackedIterable(coder)) return undefined;
-    const reader = iterableValueReader(coder);
+    const pcollection = op.descriptor.pcollections.get(main);
+    if (!pcollection) return undefined;
+    if (!coderTreeHas(op.descriptor, pcollection.coder_id, STATE_BACKED_ITERABLE_URN))
+      return undefined;
+    const reader = iterableValueReader(
+      op.coder(pcollectionCoders(op.descriptor, main).valueCoderId),
+    );
     if (reader === undefined) return undefined;
     const maxBytes = positiveIntegerOption(
       op.limits.pipelineOptions,
@@ -78,8 +81,15 @@ export class StateBackedIterables {
    * PCollection's values cannot hold any).
    */
   readingOutputs(receiver: Receiver, pcollectionId: string): Receiver {
-    const coder = this.op.coder(pcollectionCoders(this.op.descriptor, pcollectionId).valueCoderId);
-    const reader = iterableValueReader(coder, { builtByUserCode: true });
+    let reader: IterableValueReader | undefined;
+    try {
+      const coder = this.op.coder(
+        pcollectionCoders(this.op.descriptor, pcollectionId).valueCoderId,
+      );
+      reader = iterableValueReader(coder, { builtByUserCode: true });
+    } catch {
+      // A coder Firefly cannot build (a runner's opaque one): whoever encodes reports it.
+    }
     if (reader === undefined) return receiver;
     return {
       process: (element: WindowedValue<unknown>): MaybePromise => {

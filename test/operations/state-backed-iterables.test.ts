@@ -225,6 +225,16 @@ describe("state-backed iterables in a ParDo", () => {
     });
   });
 
+  test("a ParDo whose input coder Firefly cannot build still builds (the tree is read from the protos)", async () => {
+    const t = await setUpOperation({
+      urn: PARDO,
+      payload: dofnPayload({ source: "export default (x) => [x]" }),
+      inputs: { in: kv(STR, { urn: "example:coder:unknown:v1" }) },
+      outputs: { out: STR },
+    });
+    await t.runBundle([]);
+  });
+
   test("a failed page read is an error naming the transform", async () => {
     const state = new IterableState();
     const [big] = decodedGroups(state, { big: range(50) });
