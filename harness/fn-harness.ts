@@ -106,6 +106,7 @@ export class FnHarness {
         { userCounters: this.config.prometheusUserCounters },
       ),
       pendingFinalizations: new Map(),
+      releaseInbound: (instructionId) => this.channels.releaseInbound(instructionId),
       startingBundles: new Set(),
       dataSampler,
     };

@@ -20,6 +20,8 @@ export interface HarnessServices {
   readonly metrics: WorkerMetrics;
   /** Samples for `sample_data` (undefined when data sampling is off). */
   readonly dataSampler: DataSampler | undefined;
+  /** Drops the inbound data of an instruction on every data channel (a bundle that failed to start). */
+  releaseInbound(instructionId: string): void;
   /** Instruction ids of bundles between request and executor start (duplicate detection). */
   readonly startingBundles: Set<string>;
   /** Finalization callbacks of bundles that answered `requires_finalization`. */

@@ -86,10 +86,18 @@ export class InlineExecutor implements BundleExecutor {
   ): Promise<BundleOutcome> {
     const { channels, processors } = this.deps;
     const endpoints = endpointsOf(descriptor);
-    const inbound = mergeInbound(
-      endpoints.inboundUrls.map((url) => channels.dataChannel(url).claim(instructionId)),
+    const queues = endpoints.inboundUrls.map((url) =>
+      channels.dataChannel(url).claim(instructionId),
     );
-    const processor = await processors.acquire(descriptor);
+    const inbound = mergeInbound(queues);
+    let processor: BundleProcessor;
+    try {
+      processor = await processors.acquire(descriptor);
+    } catch (err) {
+      // The graph could not be built (unknown URN, a setup() that threw): free the input.
+      for (const url of endpoints.inboundUrls) channels.dataChannel(url).release(instructionId);
+      throw err;
+    }
     const services = new InlineBundleServices(
       instructionId,
       this.deps.logger,
@@ -106,6 +114,7 @@ export class InlineExecutor implements BundleExecutor {
       progress,
       info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
     });
+    for (const queue of queues) queue.startConsuming();
     try {
       await runWithLogger(
         () => services.logger,

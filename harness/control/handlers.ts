@@ -43,6 +43,9 @@ async function processBundle(request: fnApi.InstructionRequest, h: HarnessServic
     outcome = await h.executor.process(request.instruction_id, body, descriptor);
   } catch (err) {
     h.metrics.bundleFailed((performance.now() - started) / 1000);
+    // Input that arrived before the request (or with it) must not wait for the
+    // orphan timeout when the bundle never started (e.g. the descriptor fetch failed).
+    h.releaseInbound(request.instruction_id);
     throw err;
   }
   h.metrics.bundleFinished((performance.now() - started) / 1000, outcome.monitoringInfos);
@@ -63,10 +66,16 @@ async function processBundle(request: fnApi.InstructionRequest, h: HarnessServic
   };
 }
 
+/*
+ * Progress and splits of a bundle that is not running (not started, finished,
+ * or unknown) are answered empty, as Beam's Python harness answers them
+ * (sdk_worker.py: "Return an empty response if we aren't running"): a split
+ * that races with a bundle's end is normal, and Beam Python's runner fails the
+ * pipeline on any split error it does not expect.
+ */
 registerInstructionHandler("process_bundle_progress", async (request, h) => {
   const id = request.process_bundle_progress.instruction_id;
-  const infos = h.executor.progress(id);
-  if (!infos) throw new ProtocolError(`no active bundle with instruction id ${JSON.stringify(id)}`);
+  const infos = h.executor.progress(id) ?? [];
   return {
     process_bundle_progress: new fnApi.ProcessBundleProgressResponse({
       monitoring_infos: infos,
@@ -77,11 +86,8 @@ registerInstructionHandler("process_bundle_progress", async (request, h) => {
 
 registerInstructionHandler("process_bundle_split", async (request, h) => {
   const body = request.process_bundle_split;
-  if (!h.executor.isActive(body.instruction_id)) {
-    throw new ProtocolError(
-      `no active bundle with instruction id ${JSON.stringify(body.instruction_id)}`,
-    );
-  }
+  if (!h.executor.isActive(body.instruction_id))
+    return { process_bundle_split: new fnApi.ProcessBundleSplitResponse() };
   const channelSplits: fnApi.ProcessBundleSplitResponse.ChannelSplit[] = [];
   for (const [transformId, desired] of body.desired_splits) {
     const split = h.executor.split(body.instruction_id, transformId, {

@@ -47,6 +47,14 @@ export class ChannelPool {
     return channel;
   }
 
+  /**
+   * Drops what every open data channel buffered for an instruction, and its
+   * late data (a bundle that failed before an executor took its input).
+   */
+  releaseInbound(instructionId: string): void {
+    for (const channel of this.data.values()) channel.release(instructionId);
+  }
+
   /** Bytes buffered inbound over all data channels. */
   get inboundBufferedBytes(): number {
     let total = 0;

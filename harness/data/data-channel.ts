@@ -3,10 +3,16 @@
  *
  * Inbound: entries are demultiplexed by instruction id into
  * `InstructionInbound` queues (created on first sight, so data that arrives
- * before its ProcessBundle request waits). Flow control is by bytes across all
- * queues: past `maxBufferedBytes` the stream is paused (the runner then sees
- * HTTP/2 backpressure), and resumed below half of it. Data for an instruction
- * nobody claims is dropped, with a log, after `orphanTimeoutMs`.
+ * before its ProcessBundle request waits). Flow control is by bytes across the
+ * queues that running bundles read: past `maxBufferedBytes` the stream is
+ * paused (the runner then sees HTTP/2 backpressure), and resumed below half of
+ * it. Bytes of bundles that cannot read yet (not requested, or queued behind
+ * the pool's threads) are buffered without pausing the stream: pausing for
+ * them would starve the running bundles whose input comes behind them on the
+ * same stream (a deadlock). They are bounded by what the runner sends for the
+ * bundles it asked for, as in Beam's Python and Java harnesses, which read
+ * every bundle's input concurrently. Data for an instruction nobody claims is
+ * dropped, with a log, after `orphanTimeoutMs`.
  *
  * Outbound: `send` writes an `Elements` message and returns a promise only when
  * the stream needs draining (backpressure).
@@ -36,7 +42,10 @@ export class DataChannel implements InboundAccounting {
   private readonly inbound = new Map<string, InstructionInbound>();
   /** Instructions that ended recently: late data for them is dropped silently. */
   private readonly finished = new Set<string>();
+  /** Bytes of queues that running bundles read (flow-controlled). */
   private buffered = 0;
+  /** Bytes of queues whose bundles do not read yet. */
+  private waiting = 0;
   private paused = false;
   private drainWaiter: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -66,9 +75,14 @@ export class DataChannel implements InboundAccounting {
     return this.failure !== undefined;
   }
 
-  /** Bytes currently buffered inbound. */
+  /** Bytes currently buffered inbound (all queues). */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + this.waiting;
+  }
+
+  /** Bytes buffered for bundles that do not read yet (not counted by flow control). */
+  get waitingBytes(): number {
+    return this.waiting;
   }
 
   /** The inbound queue of an instruction (with anything that already arrived). */
@@ -121,7 +135,23 @@ export class DataChannel implements InboundAccounting {
     return this.drainWaiter;
   }
 
-  released(bytes: number): void {
+  added(bytes: number, consuming: boolean): void {
+    if (!consuming) {
+      this.waiting += bytes;
+      return;
+    }
+    this.buffered += bytes;
+    if (!this.paused && this.buffered > this.options.maxBufferedBytes) {
+      this.paused = true;
+      this.call.pause();
+    }
+  }
+
+  released(bytes: number, consuming: boolean): void {
+    if (!consuming) {
+      this.waiting -= bytes;
+      return;
+    }
     this.buffered -= bytes;
     if (this.paused && this.buffered <= this.options.maxBufferedBytes / 2) {
       this.paused = false;
@@ -156,10 +186,6 @@ export class DataChannel implements InboundAccounting {
         isLast: entry.is_last,
       });
     }
-    if (!this.paused && this.buffered > this.options.maxBufferedBytes) {
-      this.paused = true;
-      this.call.pause();
-    }
   }
 
   private route(instructionId: string, item: Parameters<InstructionInbound["push"]>[0]): void {
@@ -169,7 +195,6 @@ export class DataChannel implements InboundAccounting {
       inbound = new InstructionInbound(instructionId, this);
       this.inbound.set(instructionId, inbound);
     }
-    this.buffered += item.bytes.length;
     inbound.push(item);
   }
 

@@ -1,7 +1,12 @@
 /**
  * Inbound data of one instruction: the Data and Timers entries the runner sent
  * for it, in arrival order, as one queue. Data may arrive before the
- * ProcessBundle request; it waits here (bounded by the channel's flow control).
+ * ProcessBundle request, or while its bundle waits for a pool thread; it waits
+ * here. Only the bytes of a queue whose bundle runs ("consuming", from
+ * `startConsuming()`, when the executor starts the bundle) count against the
+ * channel's flow control: bytes of
+ * bundles that cannot read yet never pause the stream that running bundles
+ * need (a runner interleaves the inputs of every bundle it asked for).
  */
 import { AsyncQueue } from "../util/async-queue.js";
 
@@ -17,8 +22,10 @@ export type InboundItem =
 
 /** Flow-control hooks of the channel that feeds an `InstructionInbound`. */
 export interface InboundAccounting {
-  /** Called with the bytes of each item the consumer took. */
-  released(bytes: number): void;
+  /** Bytes buffered; `consuming` says whether they count against the flow-control limit. */
+  added(bytes: number, consuming: boolean): void;
+  /** Bytes the consumer took or that were dropped. */
+  released(bytes: number, consuming: boolean): void;
 }
 
 export class InstructionInbound {
@@ -27,18 +34,19 @@ export class InstructionInbound {
   readonly createdAt = Date.now();
   claimed = false;
   bufferedBytes = 0;
+  /** The bundle of this queue runs (set by `startConsuming()`). */
+  private consuming = false;
 
   constructor(
     readonly instructionId: string,
     private readonly accounting: InboundAccounting,
   ) {}
 
+  /** Buffers an item (dropped when the queue was closed). */
   push(item: InboundItem): void {
-    if (this.queue.isClosed) {
-      this.accounting.released(item.bytes.length);
-      return;
-    }
+    if (this.queue.isClosed) return;
     this.bufferedBytes += item.bytes.length;
+    this.accounting.added(item.bytes.length, this.consuming);
     this.queue.push(item);
   }
 
@@ -72,9 +80,21 @@ export class InstructionInbound {
     this.release(this.bufferedBytes);
   }
 
+  /**
+   * The bundle runs: what is buffered, and what arrives from now on, counts
+   * against flow control (until then it waits without pausing the stream).
+   */
+  startConsuming(): void {
+    if (this.consuming) return;
+    this.consuming = true;
+    if (this.bufferedBytes === 0) return;
+    this.accounting.released(this.bufferedBytes, false);
+    this.accounting.added(this.bufferedBytes, true);
+  }
+
   private release(bytes: number): void {
     if (bytes === 0) return;
     this.bufferedBytes -= bytes;
-    this.accounting.released(bytes);
+    this.accounting.released(bytes, this.consuming);
   }
 }

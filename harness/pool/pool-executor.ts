@@ -19,6 +19,7 @@ import { ProgressView } from "../bundle/progress-view.js";
 import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
+import type { InstructionInbound } from "../data/inbound.js";
 import { mergeInbound } from "../data/merge-inbound.js";
 import { outboundElements } from "../data/outbound-elements.js";
 import { BundleError, ProtocolError, TransportError, describeError } from "../errors.js";
@@ -135,9 +136,10 @@ export class PoolExecutor implements BundleExecutor {
   ): Promise<BundleOutcome> {
     const { channels, stateCache, logger } = this.options;
     const endpoints = endpointsOf(descriptor);
-    const inbound = mergeInbound(
-      endpoints.inboundUrls.map((url) => channels.dataChannel(url).claim(instructionId)),
+    const queues = endpoints.inboundUrls.map((url) =>
+      channels.dataChannel(url).claim(instructionId),
     );
+    const inbound = mergeInbound(queues);
     const state = endpoints.stateUrl
       ? new BundleState(
           instructionId,
@@ -156,6 +158,7 @@ export class PoolExecutor implements BundleExecutor {
       instructionId,
       port1,
       inbound,
+      queues,
       state,
       descriptor,
       channels,
@@ -276,6 +279,8 @@ class ThreadBridge {
     private readonly instructionId: string,
     private readonly port: import("node:worker_threads").MessagePort,
     private readonly inbound: InboundSource,
+    /** The channel queues behind `inbound`: they count against flow control once the thread runs the bundle. */
+    private readonly queues: readonly InstructionInbound[],
     private readonly state: BundleState | undefined,
     private readonly descriptor: fnApi.ProcessBundleDescriptor,
     private readonly channels: ChannelPool,
@@ -328,6 +333,7 @@ class ThreadBridge {
   private onMessage(message: FromThread): void {
     switch (message.type) {
       case "ready":
+        for (const queue of this.queues) queue.startConsuming();
         this.entry.progress = new ProgressView(message.layout);
         executionSampler.track(this.entry.progress);
         break;

@@ -70,11 +70,25 @@ export interface WorkerSession {
 }
 
 export async function startWorkerSession(
-  options: Parameters<typeof startWorker>[1] = {},
+  options: Parameters<typeof startWorker>[1] & {
+    /** The worker opens its status stream to the runner (`runner.requestStatus()`). */
+    status?: boolean;
+  } = {},
 ): Promise<WorkerSession> {
   const runner = await FakeRunner.start();
-  const worker = startWorker(runner.url, options);
+  const worker = startWorker(runner.url, {
+    ...options,
+    extraArgs: [
+      ...(options.extraArgs ?? []),
+      ...(options.status ? [`--status_endpoint=${runner.url}`] : []),
+    ],
+  });
   await runner.controlStream();
+  if (options.status) {
+    const deadline = Date.now() + 15_000;
+    while (runner.requestStatus() === undefined && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+  }
   return {
     runner,
     worker,
