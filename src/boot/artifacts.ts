@@ -96,22 +96,26 @@ function isSharedStickyDirectory(dir: string): boolean {
 }
 
 /**
- * The worker's semi-persistent directory. None given: a fresh private one
- * (`<tmpdir>/firefly-XXXXXX`, mode 0700), removed by `remove()`. Given: it
- * is created (mode 0700) when missing and must then be private
+ * A private scratch directory (the worker's semi-persistent directory, the
+ * job server's artifacts). None given: a fresh one (`<tmpdir>/<prefix>XXXXXX`,
+ * mode 0700), removed by `remove()`. Given (`naming.flag` names it in
+ * errors): it is created (mode 0700) when missing and must then be private
  * (`assertPrivateDirectory`); a shared sticky directory such as /tmp (the
  * default of Beam's own boot) gets a fresh private directory inside it.
  */
-export function privateScratchDir(given: string | undefined): ScratchDir {
+export function privateScratchDir(
+  given: string | undefined,
+  naming: { flag: string; prefix: string } = { flag: "--semi_persist_dir", prefix: "firefly-" },
+): ScratchDir {
   const fresh = (parent: string): ScratchDir => {
-    const dir = fs.mkdtempSync(path.join(parent, "firefly-"));
+    const dir = fs.mkdtempSync(path.join(parent, naming.prefix));
     return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
   };
   if (given === undefined || given === "") return fresh(os.tmpdir());
   const dir = path.resolve(given);
   if (isSharedStickyDirectory(dir)) return fresh(dir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertPrivateDirectory(dir, "--semi_persist_dir");
+  assertPrivateDirectory(dir, naming.flag);
   return { dir, remove: () => undefined };
 }
 
@@ -121,8 +125,8 @@ function privateSubdirectory(dir: string): void {
   assertPrivateDirectory(dir);
 }
 
-/** Opens a new file for writing; fails if anything (a file, a symlink) is already there. */
-function createExclusive(file: string): number {
+/** Opens a new file (mode 0600) for writing; fails if anything (a file, a symlink) is already there. */
+export function createExclusive(file: string): number {
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   return fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
 }

@@ -6,19 +6,30 @@
  *     each one (chunks until `is_last`) into the job's directory, checks the
  *     declared sha256, and keeps them as `beam:artifact:type:file:v1`
  *     artifacts pointing at the stored files (role `staging_to`, same name);
- *   - retrieval (`ArtifactRetrievalService`) for the job's workers: file
- *     artifacts under the store's root are streamed back.
+ *   - retrieval (`ArtifactRetrievalService`) for the job's workers: the
+ *     stored file artifacts are streamed back, and nothing else.
  * Protocol as in Beam's beam_artifact_api.proto (and Python's artifact_service.py).
+ *
+ * Scoping: a staging token is a random UUID handed out only in Prepare's
+ * answer (not the job id GetJobs lists), good for one staging. A job's files
+ * live in `<root>/<job id>-<128 random bits>/`, a path only its workers are
+ * told (provisioned dependencies); GetArtifact serves exactly the files
+ * stored for a job, so knowing a job's id and staged names is not enough. The
+ * root is private (`privateScratchDir`); a job's directory is removed when the
+ * job ends, and `dispose()` removes whatever the store created.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { artifactApi, pipelineApi } from "../../proto/index.js";
 import {
+  createExclusive,
   EMBEDDED_TYPE,
   FILE_TYPE,
+  privateScratchDir,
   safeArtifactName,
+  type ScratchDir,
   STAGING_TO_ROLE,
   URL_TYPE,
 } from "../boot/artifacts.js";
@@ -32,6 +43,10 @@ type StagingCall = grpc.ServerDuplexStream<
 
 /** A job's staging: what to fetch (per environment) and, once done, what was stored. */
 export interface StagingSession {
+  /** The secret the client stages with (answered by Prepare only). */
+  token: string;
+  jobId: string;
+  /** Where the job's artifacts are stored. */
   dir: string;
   dependencies: Map<string, pipelineApi.ArtifactInformation[]>;
   /** Settles when the client staged everything (immediately when there is nothing to stage). */
@@ -93,19 +108,36 @@ async function next(
 }
 
 export class ArtifactStore {
+  /** Open staging sessions by token. */
   private readonly sessions = new Map<string, PendingSession>();
+  /** Every stored artifact file (absolute path) and its job: all that GetArtifact serves. */
+  private readonly files = new Map<string, string>();
+  /** Each job's directory, by job id. */
+  private readonly jobDirs = new Map<string, string>();
+  private readonly scratch: ScratchDir;
+  readonly root: string;
 
-  constructor(readonly root: string) {
-    fs.mkdirSync(root, { recursive: true });
+  /** `root`: a directory to keep the jobs' artifacts in; none: a fresh private temporary one. */
+  constructor(root?: string) {
+    this.scratch = privateScratchDir(root, {
+      flag: "--artifacts_dir",
+      prefix: "firefly-jobserver-",
+    });
+    this.root = this.scratch.dir;
   }
 
-  /** Opens the staging session of a job (token → what to fetch into `<root>/<token>`). */
+  /** Opens the staging session of a job: a new secret token, and a new directory for its files. */
   open(
-    token: string,
+    jobId: string,
     dependencies: Map<string, pipelineApi.ArtifactInformation[]>,
   ): StagingSession {
-    const dir = path.join(this.root, safeArtifactName(token));
-    fs.mkdirSync(dir, { recursive: true });
+    const token = randomUUID();
+    const dir = path.join(
+      this.root,
+      `${safeArtifactName(jobId)}-${randomBytes(16).toString("hex")}`,
+    );
+    fs.mkdirSync(dir, { mode: 0o700 });
+    this.jobDirs.set(jobId, dir);
     let resolve!: PendingSession["resolve"];
     let reject!: PendingSession["reject"];
     const done = new Promise<Map<string, pipelineApi.ArtifactInformation[]>>((res, rej) => {
@@ -113,7 +145,16 @@ export class ArtifactStore {
       reject = rej;
     });
     done.catch(() => undefined);
-    const session: PendingSession = { dir, dependencies, done, resolve, reject, started: false };
+    const session: PendingSession = {
+      token,
+      jobId,
+      dir,
+      dependencies,
+      done,
+      resolve,
+      reject,
+      started: false,
+    };
     const empty = [...dependencies.values()].every((deps) => deps.length === 0);
     if (empty) resolve(new Map([...dependencies.keys()].map((env) => [env, []])));
     this.sessions.set(token, session);
@@ -124,7 +165,23 @@ export class ArtifactStore {
   close(token: string): void {
     const session = this.sessions.get(token);
     this.sessions.delete(token);
-    session?.reject(new Error(`staging session ${token} closed`));
+    session?.reject(new Error(`staging session of job ${session.jobId} closed`));
+  }
+
+  /** Removes a job's artifacts (its workers are gone). */
+  release(jobId: string): void {
+    const dir = this.jobDirs.get(jobId);
+    if (dir === undefined) return;
+    this.jobDirs.delete(jobId);
+    for (const [file, owner] of this.files) if (owner === jobId) this.files.delete(file);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Removes what the store created: every job's directory, and the root when it made a fresh one. */
+  dispose(): void {
+    for (const token of [...this.sessions.keys()]) this.close(token);
+    for (const jobId of [...this.jobDirs.keys()]) this.release(jobId);
+    this.scratch.remove();
   }
 
   /** The grpc-js implementation of ArtifactStagingService. */
@@ -182,13 +239,7 @@ export class ArtifactStore {
     const file = path.resolve(
       pipelineApi.ArtifactFilePayload.deserializeBinary(info.type_payload).path,
     );
-    const relative = path.relative(this.root, file);
-    if (
-      relative === "" ||
-      relative.startsWith("..") ||
-      path.isAbsolute(relative) ||
-      !fs.existsSync(file)
-    ) {
+    if (!this.files.has(file)) {
       call.emit("error", {
         code: grpc.status.NOT_FOUND,
         details: `no staged artifact ${JSON.stringify(file)} on this job server`,
@@ -242,7 +293,7 @@ export class ArtifactStore {
           if (names.has(name))
             throw new Error(`two artifacts are staged as ${JSON.stringify(name)}`);
           names.add(name);
-          out.push(await this.fetch(call, messages, dep, session.dir, name));
+          out.push(await this.fetch(call, messages, dep, session, name));
         }
         stored.set(env, out);
       }
@@ -259,12 +310,12 @@ export class ArtifactStore {
     call: StagingCall,
     messages: AsyncIterator<artifactApi.ArtifactResponseWrapper>,
     dep: pipelineApi.ArtifactInformation,
-    dir: string,
+    session: StagingSession,
     name: string,
   ): Promise<pipelineApi.ArtifactInformation> {
-    const file = path.join(dir, name);
+    const file = path.join(session.dir, name);
     const hash = createHash("sha256");
-    const fd = fs.openSync(file, "w");
+    const fd = createExclusive(file);
     try {
       if (dep.type_urn === EMBEDDED_TYPE) {
         const data = pipelineApi.EmbeddedFilePayload.deserializeBinary(dep.type_payload).data;
@@ -293,6 +344,7 @@ export class ArtifactStore {
       throw new Error(
         `artifact ${JSON.stringify(name)} has sha256 ${actual}, but ${declared} was declared`,
       );
+    this.files.set(file, session.jobId);
     return fileArtifact(file, actual, name);
   }
 }

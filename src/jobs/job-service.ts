@@ -4,11 +4,13 @@
  * DescribePipelineOptions), `ArtifactStagingService` and, for the jobs'
  * workers, `ArtifactRetrievalService`, on one gRPC server. Jobs run on the
  * local runner (run-job.ts), several at once. A malformed pipeline is
- * rejected at Prepare with INVALID_ARGUMENT.
+ * rejected at Prepare with INVALID_ARGUMENT; a message above
+ * `maxMessageBytes` (64 MiB by default) with RESOURCE_EXHAUSTED before it is
+ * read. Staging tokens are secret and per job, and each job's workers fetch
+ * only that job's artifacts (artifact-store.ts). GetPipeline answers the
+ * pipeline as submitted; options leave redacted (job.ts).
  */
 import { randomUUID } from "node:crypto";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { artifactApi, endpointsApi, jobApi, pipelineApi, wkt } from "../../proto/index.js";
 import { ArtifactStore, type StagingSession } from "./artifact-store.js";
@@ -16,6 +18,7 @@ import { isTerminal, Job, JobState, type JobEvent } from "./job.js";
 import { pipelineOptionDescriptors } from "./option-descriptors.js";
 import { runJob } from "./run-job.js";
 import { InvalidPipelineError, validatePipeline } from "./validate-pipeline.js";
+import { bindsEveryInterface } from "../pool/exposed-address.js";
 import { shutdownServer } from "../util/shutdown-server.js";
 
 export interface JobServerOptions {
@@ -23,8 +26,14 @@ export interface JobServerOptions {
   host?: string;
   /** 0 picks a free port. @default 8099 */
   port?: number;
-  /** Where staged artifacts are stored (a directory per job). @default a new directory under os.tmpdir() */
+  /**
+   * Where staged artifacts are stored (a directory per job, removed when the
+   * job ends); it must be this user's and not writable by others.
+   * @default a new private directory under os.tmpdir(), removed by stop()
+   */
   artifactsDir?: string;
+  /** Largest message the server reads (Prepare's pipeline, staging chunks). @default JOB_SERVER_MAX_MESSAGE_BYTES */
+  maxMessageBytes?: number;
   /** Run Firefly's default PROCESS environment on in-process workers. @default false */
   inProcessWorkers?: boolean;
   /** How long Run waits for the client to finish staging. @default 60000 */
@@ -44,20 +53,26 @@ function fail(code: grpc.status, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
+/**
+ * Default cap on a message the job server reads: 64 MiB. Pipelines are
+ * usually kilobytes (Beam Python's pickled ones a few MB) and artifacts come
+ * in 1 MiB chunks; unlimited, a 60 MB Prepare took the server from 73 to
+ * 357 MB.
+ */
+export const JOB_SERVER_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 export class JobServer {
-  private readonly server = new grpc.Server({
-    "grpc.max_receive_message_length": -1,
-    "grpc.max_send_message_length": -1,
-  });
+  private readonly server: grpc.Server;
   private readonly jobs = new Map<string, Entry>();
   readonly artifacts: ArtifactStore;
   url = "";
 
   constructor(private readonly options: JobServerOptions = {}) {
-    this.artifacts = new ArtifactStore(
-      options.artifactsDir ??
-        path.join(os.tmpdir(), `firefly-jobserver-${process.pid}-${Date.now()}`),
-    );
+    this.server = new grpc.Server({
+      "grpc.max_receive_message_length": options.maxMessageBytes ?? JOB_SERVER_MAX_MESSAGE_BYTES,
+      "grpc.max_send_message_length": -1,
+    });
+    this.artifacts = new ArtifactStore(options.artifactsDir);
   }
 
   async start(): Promise<string> {
@@ -78,15 +93,16 @@ export class JobServer {
         (err, p) => (err ? reject(err) : resolve(p)),
       ),
     );
-    this.url = `${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    this.url = `${bindsEveryInterface(host) ? "127.0.0.1" : host}:${port}`;
     return this.url;
   }
 
-  /** Cancels running jobs, waits for them, and stops the server. */
+  /** Cancels running jobs, waits for them, stops the server and removes the artifacts it stored. */
   async stop(): Promise<void> {
     for (const entry of this.jobs.values()) entry.job.abort.abort();
     await Promise.allSettled([...this.jobs.values()].map((e) => e.run));
     await shutdownServer(this.server);
+    this.artifacts.dispose();
   }
 
   private entry(jobId: string): Entry {
@@ -115,7 +131,7 @@ export class JobServer {
     return new jobApi.PrepareJobResponse({
       preparation_id: id,
       artifact_staging_endpoint: new endpointsApi.ApiServiceDescriptor({ url: this.url }),
-      staging_session_token: id,
+      staging_session_token: staging.token,
     });
   }
 
@@ -138,37 +154,36 @@ export class JobServer {
         }),
       ]);
     } catch (err) {
-      this.artifacts.close(entry.job.id);
+      this.artifacts.release(entry.job.id);
       throw fail(
         grpc.status.FAILED_PRECONDITION,
         `job ${entry.job.id}: artifact staging failed: ${err instanceof Error ? err.message : String(err)}`,
       );
     } finally {
       clearTimeout(timer);
-      this.artifacts.close(entry.job.id);
+      this.artifacts.close(entry.staging.token);
     }
-    const artifacts: pipelineApi.ArtifactInformation[] = [];
-    for (const [envId, deps] of stored) {
-      entry.job.pipeline.components.environments.get(envId)!.dependencies = deps;
-      artifacts.push(...deps);
-    }
+    // The stored paths go to the job's workers only (provisioning), not into
+    // the pipeline GetPipeline answers: they are the job's key to its files.
+    const artifacts = [...stored.values()].flat();
     entry.run = runJob(entry.job, {
       artifactEndpoint: this.url,
       inProcessWorkers: this.options.inProcessWorkers ?? false,
       artifacts,
       artifactDir: entry.staging.dir,
-    });
+    }).finally(() => this.artifacts.release(entry.job.id));
     return new jobApi.RunJobResponse({ job_id: entry.job.id });
   }
 
   private cancel(request: jobApi.CancelJobRequest): jobApi.CancelJobResponse {
-    const { job, run } = this.entry(request.job_id);
+    const { job, run, staging } = this.entry(request.job_id);
     if (!isTerminal(job.state)) {
       job.abort.abort();
       if (run) job.setState(JobState.CANCELLING);
       else {
         job.setState(JobState.CANCELLED);
-        this.artifacts.close(job.id);
+        this.artifacts.close(staging.token);
+        this.artifacts.release(job.id);
       }
     }
     return new jobApi.CancelJobResponse({ state: job.state });

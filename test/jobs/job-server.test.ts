@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { jobApi, pipelineApi } from "../../proto/index.js";
+import { artifactApi, jobApi, pipelineApi } from "../../proto/index.js";
 import { startPoolServer } from "../../src/cli/pool-command.js";
 import { startJobServer, type JobServer } from "../../src/jobs/job-service.js";
 import type { PortableResult } from "../../src/jobs/portable-runner.js";
@@ -132,8 +132,10 @@ test("a {module} DoFn outside the working directory is staged and loads in the w
   assert.equal(deps.length, 1);
   const staged = pipelineApi.ArtifactStagingToRolePayload.deserializeBinary(deps[0].role_payload);
   assert.match(staged.staged_name, /^shout-[0-9a-f]{12}\.mjs$/);
-  const stored = pipelineApi.ArtifactFilePayload.deserializeBinary(deps[0].type_payload);
-  assert.equal(fs.readFileSync(stored.path, "utf8"), fs.readFileSync(moduleFile, "utf8"));
+  // GetPipeline shows the artifact as submitted: the server's copy is the job's workers' secret.
+  const submitted = pipelineApi.ArtifactFilePayload.deserializeBinary(deps[0].type_payload);
+  assert.equal(submitted.path, moduleFile);
+  assert.ok(!submitted.path.startsWith(server.artifacts.root));
 });
 
 test("a job whose user code fails reaches FAILED with the message", async () => {
@@ -307,4 +309,150 @@ test("secrets in a job's options leave the job server redacted: GetJobs and job 
   } finally {
     client.close();
   }
+});
+
+/** Stages for `token` with nothing to offer; resolves with the call's status code. */
+function stageWith(token: string): Promise<grpc.status> {
+  const client = new artifactApi.ArtifactStagingServiceClient(
+    server.url,
+    grpc.credentials.createInsecure(),
+  );
+  return new Promise<grpc.status>((resolve) => {
+    const call = client.ReverseArtifactRetrievalService();
+    call.on("data", () => undefined);
+    call.on("error", (err: grpc.ServiceError) => resolve(err.code));
+    call.on("status", (status: grpc.StatusObject) => {
+      if (status.code === grpc.status.OK) resolve(grpc.status.OK);
+    });
+    call.write(new artifactApi.ArtifactResponseWrapper({ staging_token: token }));
+    call.end();
+  }).finally(() => client.close());
+}
+
+/** GetArtifact of a file artifact at `file` on the job server: its bytes, or the error code. */
+function getArtifact(file: string): Promise<Buffer | grpc.status> {
+  const client = new artifactApi.ArtifactRetrievalServiceClient(
+    server.url,
+    grpc.credentials.createInsecure(),
+  );
+  const info = new pipelineApi.ArtifactInformation({
+    type_urn: "beam:artifact:type:file:v1",
+    type_payload: new pipelineApi.ArtifactFilePayload({ path: file }).serializeBinary(),
+  });
+  return new Promise<Buffer | grpc.status>((resolve) => {
+    const chunks: Uint8Array[] = [];
+    const call = client.GetArtifact(new artifactApi.GetArtifactRequest({ artifact: info }));
+    call.on("data", (r: artifactApi.GetArtifactResponse) => chunks.push(r.data));
+    call.on("error", (err: grpc.ServiceError) => resolve(err.code));
+    call.on("end", () => resolve(Buffer.concat(chunks)));
+  }).finally(() => client.close());
+}
+
+test("staging tokens are secret and single-use, not the job id GetJobs lists", async () => {
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  try {
+    const pipeline = new Pipeline({ runner: "local" });
+    pipeline.create(["x"]).map((s: string) => s, { name: "Same" });
+    const prepared = await call(
+      client.Prepare.bind(client),
+      new jobApi.PrepareJobRequest({ pipeline: pipeline.toProto(), job_name: "staged" }),
+    );
+    const token = prepared.staging_session_token;
+    assert.notEqual(token, prepared.preparation_id);
+    assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+    assert.ok(job_info.some((j) => j.job_id === prepared.preparation_id));
+    assert.ok(!JSON.stringify(job_info.map((j) => j.toObject())).includes(token));
+    // Whoever knows only the listed job id cannot stage (plant code) for it.
+    assert.equal(await stageWith(prepared.preparation_id), grpc.status.NOT_FOUND);
+    assert.equal(await stageWith(token), grpc.status.OK);
+    assert.equal(await stageWith(token), grpc.status.NOT_FOUND, "a token stages once");
+    await call(
+      client.Cancel.bind(client),
+      new jobApi.CancelJobRequest({ job_id: prepared.preparation_id }),
+    );
+  } finally {
+    client.close();
+  }
+});
+
+test("GetArtifact serves a job only its own stored files, under a path its workers alone are told", async () => {
+  const dir = path.join(root, "scoped");
+  fs.mkdirSync(dir, { recursive: true });
+  const moduleFile = path.join(dir, "slow.mjs");
+  fs.writeFileSync(
+    moduleFile,
+    "export const slow = async (x) => { await new Promise((r) => setTimeout(r, 120000)); return [x]; };\n",
+  );
+  const p = portable("EXTERNAL", { job_name: "scoped" });
+  p.create(["x"]).parDo({ module: moduleFile, export: "slow" }, { coder: "string" });
+  const running = p.run() as Promise<PortableResult>;
+  const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
+  try {
+    let jobId: string | undefined;
+    while (!jobId) {
+      const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+      jobId = job_info.find(
+        (j) => j.job_name === "scoped" && j.state === jobApi.JobState.Enum.RUNNING,
+      )?.job_id;
+      if (!jobId) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { pipeline } = await call(
+      client.GetPipeline.bind(client),
+      new jobApi.GetJobPipelineRequest({ job_id: jobId }),
+    );
+    const dep = [...pipeline.components.environments.values()][0].dependencies[0];
+    const name = pipelineApi.ArtifactStagingToRolePayload.deserializeBinary(
+      dep.role_payload,
+    ).staged_name;
+    const artifactsRoot = server.artifacts.root;
+    // What anyone can derive from GetJobs and GetPipeline is not a path the server serves,
+    assert.equal(await getArtifact(path.join(artifactsRoot, jobId, name)), grpc.status.NOT_FOUND);
+    // nor is any other file in its store.
+    fs.writeFileSync(path.join(artifactsRoot, "planted.txt"), "not an artifact\n");
+    assert.equal(await getArtifact(path.join(artifactsRoot, "planted.txt")), grpc.status.NOT_FOUND);
+    // The job's file is served under the path its workers were given (with 128 random bits).
+    const jobDirs = fs.readdirSync(artifactsRoot).filter((d) => d.startsWith(`${jobId}-`));
+    assert.equal(jobDirs.length, 1, "one directory for the job");
+    assert.match(jobDirs[0], new RegExp(`^${jobId}-[0-9a-f]{32}$`));
+    const stored = path.join(artifactsRoot, jobDirs[0], name);
+    assert.equal(String(await getArtifact(stored)), fs.readFileSync(moduleFile, "utf8"));
+    await call(client.Cancel.bind(client), new jobApi.CancelJobRequest({ job_id: jobId }));
+    assert.equal((await running).state, "CANCELLED");
+    assert.ok(
+      !fs.existsSync(path.join(artifactsRoot, jobDirs[0])),
+      "a job's files go when it ends",
+    );
+    assert.equal(await getArtifact(stored), grpc.status.NOT_FOUND);
+  } finally {
+    client.close();
+  }
+});
+
+test("the job server's scratch directory is private and removed at stop; a given one keeps only what it had", async () => {
+  const own = await startJobServer({ port: 0 });
+  const given = path.join(root, "given-artifacts");
+  fs.mkdirSync(given, { mode: 0o700 });
+  fs.writeFileSync(path.join(given, "mine.txt"), "kept\n");
+  const withGiven = await startJobServer({ port: 0, artifactsDir: given });
+  const tmpRoot = own.artifacts.root;
+  try {
+    assert.equal(path.dirname(tmpRoot), os.tmpdir());
+    assert.equal(fs.statSync(tmpRoot).mode & 0o777, 0o700);
+    for (const s of [own, withGiven]) {
+      const client = new jobApi.JobServiceClient(s.url, grpc.credentials.createInsecure());
+      const pipeline = new Pipeline({ runner: "local" });
+      pipeline.create(["x"]).map((v: string) => v, { name: "Same" });
+      await call(
+        client.Prepare.bind(client),
+        new jobApi.PrepareJobRequest({ pipeline: pipeline.toProto(), job_name: "left" }),
+      ).finally(() => client.close());
+    }
+    assert.equal(fs.readdirSync(given).length, 2, "a job directory next to mine.txt");
+  } finally {
+    await own.stop();
+    await withGiven.stop();
+  }
+  assert.ok(!fs.existsSync(tmpRoot), "the temporary artifacts directory is removed at stop");
+  assert.deepEqual(fs.readdirSync(given), ["mine.txt"]);
 });

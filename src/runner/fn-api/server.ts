@@ -17,8 +17,14 @@ function workerIdOf(call: { metadata: grpc.Metadata }): string {
 }
 
 export class FnApiServer {
+  /**
+   * Largest message read from a worker: one maximal element (the workers'
+   * own limit, --max_element_bytes, 512 MiB by default; a large element's
+   * output is one Data chunk) plus 1 MiB of framing. Unlimited, any local
+   * process could make the runner buffer gigabytes.
+   */
   private readonly server = new grpc.Server({
-    "grpc.max_receive_message_length": -1,
+    "grpc.max_receive_message_length": 513 * 1024 * 1024,
     "grpc.max_send_message_length": -1,
   });
   readonly descriptors = new Map<string, fnApi.ProcessBundleDescriptor>();
