@@ -4,14 +4,14 @@
  * Inbound: entries are demultiplexed by instruction id into
  * `InstructionInbound` queues (created on first sight, so data that arrives
  * before its ProcessBundle request waits). Flow control is by bytes across the
- * queues that running bundles read: past `maxBufferedBytes` the stream is
- * paused (the runner then sees HTTP/2 backpressure), and resumed below half of
- * it. Bytes of bundles that cannot read yet (not requested, or queued behind
- * the pool's threads) are buffered without pausing the stream: pausing for
- * them would starve the running bundles whose input comes behind them on the
- * same stream (a deadlock). They are bounded by what the runner sends for the
- * bundles it asked for, as in Beam's Python and Java harnesses, which read
- * every bundle's input concurrently. Data for an instruction nobody claims is
+ * queues of running bundles and of instructions nobody requested yet: past
+ * `maxBufferedBytes` the stream is paused (the runner then sees HTTP/2
+ * backpressure), and resumed below half of it. Bytes of bundles that were
+ * requested but wait for a pool thread are buffered without pausing the
+ * stream: pausing for them would starve the running bundles whose input comes
+ * behind them on the same stream (a deadlock). They are bounded by what the
+ * runner sends for the bundles it asked for, as in Beam's Python and Java
+ * harnesses, which read every bundle's input concurrently. Data for an instruction nobody claims is
  * dropped, with a log, after `orphanTimeoutMs`.
  *
  * Outbound: `send` writes an `Elements` message and returns a promise only when
@@ -93,7 +93,7 @@ export class DataChannel implements InboundAccounting {
       if (this.failure) inbound.fail(this.failure);
       this.inbound.set(instructionId, inbound);
     }
-    inbound.claimed = true;
+    inbound.claimForLater();
     this.finished.delete(instructionId); // an id may be reused once its bundle ended
     return inbound;
   }

@@ -2,9 +2,10 @@
  * Inbound data of one instruction: the Data and Timers entries the runner sent
  * for it, in arrival order, as one queue. Data may arrive before the
  * ProcessBundle request, or while its bundle waits for a pool thread; it waits
- * here. Only the bytes of a queue whose bundle runs ("consuming", from
- * `startConsuming()`, when the executor starts the bundle) count against the
- * channel's flow control: bytes of
+ * here. Bytes count against the channel's flow control while nobody claimed
+ * the queue (data for a bundle never requested stays bounded) and once its
+ * bundle runs (`startConsuming()`); between the two (a bundle queued behind
+ * the pool's threads) they wait without counting: bytes of
  * bundles that cannot read yet never pause the stream that running bundles
  * need (a runner interleaves the inputs of every bundle it asked for).
  */
@@ -34,8 +35,11 @@ export class InstructionInbound {
   readonly createdAt = Date.now();
   claimed = false;
   bufferedBytes = 0;
-  /** The bundle of this queue runs (set by `startConsuming()`). */
-  private consuming = false;
+  /**
+   * Whether buffered bytes count against flow control: unclaimed (true), claimed
+   * by a bundle that does not run yet (false), its bundle runs (true).
+   */
+  private counted = true;
 
   constructor(
     readonly instructionId: string,
@@ -46,7 +50,7 @@ export class InstructionInbound {
   push(item: InboundItem): void {
     if (this.queue.isClosed) return;
     this.bufferedBytes += item.bytes.length;
-    this.accounting.added(item.bytes.length, this.consuming);
+    this.accounting.added(item.bytes.length, this.counted);
     this.queue.push(item);
   }
 
@@ -85,16 +89,27 @@ export class InstructionInbound {
    * against flow control (until then it waits without pausing the stream).
    */
   startConsuming(): void {
-    if (this.consuming) return;
-    this.consuming = true;
-    if (this.bufferedBytes === 0) return;
-    this.accounting.released(this.bufferedBytes, false);
-    this.accounting.added(this.bufferedBytes, true);
+    this.setCounted(true);
+  }
+
+  /** A bundle claimed the queue but does not run yet: its bytes wait without counting. */
+  claimForLater(): void {
+    if (!this.claimed) this.setCounted(false);
+    this.claimed = true;
+  }
+
+  private setCounted(counted: boolean): void {
+    if (this.counted === counted) return;
+    if (this.bufferedBytes > 0) {
+      this.accounting.released(this.bufferedBytes, this.counted);
+      this.accounting.added(this.bufferedBytes, counted);
+    }
+    this.counted = counted;
   }
 
   private release(bytes: number): void {
     if (bytes === 0) return;
     this.bufferedBytes -= bytes;
-    this.accounting.released(bytes, this.consuming);
+    this.accounting.released(bytes, this.counted);
   }
 }
