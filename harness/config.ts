@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from "./data/element-sink.js";
 import { grpcSettingsFromOptions, type GrpcSettings } from "./grpc-settings.js";
+import { DEFAULT_MAX_STATE_READ_BYTES } from "./state/state-channel.js";
 
 export interface HarnessOptions {
   /** The worker id the runner assigned (sent as `worker_id` metadata). */
@@ -39,10 +40,23 @@ export interface HarnessOptions {
   prometheusUserCounters?: boolean;
   /** Turn `console.*` into structured log records (worker and instruction ids); `firefly boot` turns it on. @default false */
   captureConsole?: boolean;
+  /**
+   * Tie errors that escape user code (throwing timer callbacks, unhandled
+   * rejections, `process.exit()` in a DoFn) to their bundle and fail it; log
+   * the others (installs process-wide handlers; `firefly boot` turns it on).
+   * Pool threads always do this. @default false
+   */
+  handleStrayErrors?: boolean;
   /** Heap limit of each pool thread in MiB: a runaway bundle kills only its thread. @default 4096 */
   maxThreadHeapMb?: number;
   /** Largest single element a data source accepts, in bytes. @default 536870912 */
   maxElementBytes?: number;
+  /**
+   * Largest state value one read gathers over its pages, in bytes (a runner whose
+   * continuation tokens never end); pipeline option `firefly_max_state_read_bytes`.
+   * @default 1073741824
+   */
+  maxStateReadBytes?: number;
   /** The pipeline's options (from provisioning), visible to DoFns as `ctx.options`. @default {} */
   pipelineOptions?: Record<string, unknown>;
   /**
@@ -74,7 +88,9 @@ export interface HarnessConfig {
   metricsHost: string;
   prometheusUserCounters: boolean;
   captureConsole: boolean;
+  handleStrayErrors: boolean;
   maxElementBytes: number;
+  maxStateReadBytes: number;
   maxThreadHeapMb: number;
   pipelineOptions: Record<string, unknown>;
   /** Data sampling settings; undefined when sampling is off. */
@@ -96,6 +112,21 @@ function positiveInteger(
     );
   }
   return value;
+}
+
+/** A pipeline option given as a number or a numeric string (undefined when absent). */
+function integerOption(
+  options: Record<string, unknown> | undefined,
+  name: string,
+): number | undefined {
+  const value = options?.[name];
+  if (value === undefined || value === null || value === "") return undefined;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new TypeError(
+      `pipeline option ${name} must be a positive integer, got ${JSON.stringify(value)}`,
+    );
+  return n;
 }
 
 /** Whether Beam's `experiments` option (a list or a comma-separated string) names `name`. */
@@ -155,7 +186,14 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     metricsHost: options.metricsHost ?? "127.0.0.1",
     prometheusUserCounters: options.prometheusUserCounters ?? false,
     captureConsole: options.captureConsole ?? false,
+    handleStrayErrors: options.handleStrayErrors ?? false,
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
+    maxStateReadBytes: positiveInteger(
+      "maxStateReadBytes",
+      options.maxStateReadBytes ??
+        integerOption(options.pipelineOptions, "firefly_max_state_read_bytes"),
+      DEFAULT_MAX_STATE_READ_BYTES,
+    ),
     maxThreadHeapMb: positiveInteger("maxThreadHeapMb", options.maxThreadHeapMb, 4096),
     pipelineOptions: { ...(options.pipelineOptions ?? {}) },
     dataSampling:

@@ -24,6 +24,7 @@ import { startMetricsServer, type MetricsServer } from "./monitoring/metrics-ser
 import { ShortIdTable } from "./monitoring/monitoring-infos.js";
 import { StatusClient } from "./monitoring/status-client.js";
 import { installConsoleCapture } from "./logging/console-capture.js";
+import { installStrayErrorHandling, restoreProcessExit } from "./bundle/stray-errors.js";
 import { WorkerMetrics } from "./monitoring/worker-metrics.js";
 import { StateCache } from "./state/state-cache.js";
 
@@ -55,6 +56,7 @@ export class FnHarness {
       workerId,
       grpc,
       maxInboundBufferedBytes: this.config.maxInboundBufferedBytes,
+      maxStateReadBytes: this.config.maxStateReadBytes,
       orphanTimeoutMs: this.config.orphanDataTimeoutMs,
       logger,
     });
@@ -167,6 +169,7 @@ export class FnHarness {
     this.state = "RUNNING";
     this.config.logger.info({ controlUrl: this.config.controlUrl }, "connecting to the runner");
     if (this.config.captureConsole) installConsoleCapture(this.config.logger);
+    if (this.config.handleStrayErrors) installStrayErrorHandling(this.config.logger);
     if (this.config.metricsPort !== undefined) {
       this.metricsServer = await startMetricsServer(
         this.services.metrics,
@@ -227,6 +230,7 @@ export class FnHarness {
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
     await this.metricsServer?.close();
+    if (this.config.handleStrayErrors) restoreProcessExit();
     this.state = "STOPPED";
     this.config.logger.info("worker stopped");
   }

@@ -10,7 +10,6 @@ import type { SplitPoint, SplitRequest } from "../../operations/split-gate.js";
 import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import { mergeInbound } from "../data/merge-inbound.js";
-import { runWithLogger } from "../logging/console-capture.js";
 import { BundleError } from "../errors.js";
 import {
   executionTimeInfos,
@@ -22,6 +21,7 @@ import type { StateCache } from "../state/state-cache.js";
 import type { BundleProcessor } from "./bundle-processor.js";
 import { endpointsOf } from "./descriptor-endpoints.js";
 import { InlineBundleServices } from "./inline-bundle.js";
+import { runBundle } from "./running-bundle.js";
 import type { ProcessorCache } from "./processor-cache.js";
 import { ProgressView } from "./progress-view.js";
 
@@ -116,7 +116,8 @@ export class InlineExecutor implements BundleExecutor {
     });
     for (const queue of queues) queue.startConsuming();
     try {
-      await runWithLogger(
+      await runBundle(
+        instructionId,
         () => services.logger,
         () => processor.process(services, inbound),
       );

@@ -12,6 +12,8 @@ export interface ChannelPoolOptions {
   grpc: GrpcSettings;
   maxInboundBufferedBytes: number;
   orphanTimeoutMs: number;
+  /** Bound of one state read over all its pages. */
+  maxStateReadBytes?: number;
   logger: Logger;
 }
 
@@ -41,7 +43,12 @@ export class ChannelPool {
     let channel = this.state.get(url);
     if (!channel || channel.isBroken) {
       channel?.close();
-      channel = new StateChannel(url, this.options.workerId, this.options.grpc);
+      channel = new StateChannel(
+        url,
+        this.options.workerId,
+        this.options.grpc,
+        this.options.maxStateReadBytes,
+      );
       this.state.set(url, channel);
     }
     return channel;

@@ -18,7 +18,9 @@ import {
   operationsMonitoringInfos,
   progressMonitoringInfos,
 } from "../monitoring/bundle-metrics.js";
-import { installConsoleCapture, runWithLogger } from "../logging/console-capture.js";
+import { installConsoleCapture } from "../logging/console-capture.js";
+import { runBundle as runAsCurrentBundle } from "../bundle/running-bundle.js";
+import { installStrayErrorHandling } from "../bundle/stray-errors.js";
 import { toPlain } from "../monitoring/monitoring-infos.js";
 import { PortBundleServices } from "./port-bundle-services.js";
 import { FINALIZE_CHANNEL, type FinalizeMessage } from "./finalize-channel.js";
@@ -125,12 +127,13 @@ function portLogger(port: MessagePort, level: string, instructionId: string): Lo
 
 export default async function runBundle(task: BundleTask): Promise<BundleTaskResult> {
   const logger = portLogger(task.port, task.logLevel, task.instructionId);
-  installConsoleCapture(() =>
+  const threadLogger = () =>
     pino(
       { level: task.logLevel, base: { pid: process.pid, thread: "pool" } },
       pino.destination({ dest: 2, sync: true }),
-    ),
-  );
+    );
+  installConsoleCapture(threadLogger);
+  installStrayErrorHandling(threadLogger);
   const services = new PortBundleServices(task.instructionId, task.port, logger, task.flushPolicy);
   let processor: BundleProcessor | undefined;
   try {
@@ -147,7 +150,7 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
     const layout = processor.progressLayout();
     task.port.postMessage({ type: "ready", layout });
     const running = processor;
-    await runWithLogger(logger, () => running.process(services, services));
+    await runAsCurrentBundle(task.instructionId, logger, () => running.process(services, services));
     await services.complete();
     const infos = [
       ...progressMonitoringInfos(new ProgressView(layout)),

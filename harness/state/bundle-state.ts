@@ -42,8 +42,11 @@ export class BundleState implements StateAccess {
       if (cached) return cached;
     }
     const pages: Uint8Array[] = [];
+    const maxBytes = this.channel().maxReadBytes;
+    let bytes = 0;
     let continuation: Uint8Array = new Uint8Array(0);
     do {
+      const previous = continuation;
       const response = await this.channel().request(
         new fnApi.StateRequest({
           instruction_id: this.instructionId,
@@ -54,8 +57,18 @@ export class BundleState implements StateAccess {
       if (!response.has_get) {
         throw new Error(`state get answered without a get response (${response.response})`);
       }
-      if (response.get.data.length > 0) pages.push(response.get.data);
+      const data = response.get.data;
+      if (data.length > 0) pages.push(data);
+      bytes += data.length;
       continuation = response.get.continuation_token;
+      if (bytes > maxBytes)
+        throw new StateReadError(
+          `state read of ${describeKey(key)} gathered ${bytes} bytes over ${pages.length} pages, more than ${maxBytes} (firefly_max_state_read_bytes): the runner's continuation tokens do not end`,
+        );
+      if (data.length === 0 && continuation.length > 0 && sameBytes(continuation, previous))
+        throw new StateReadError(
+          `state read of ${describeKey(key)}: the runner answered an empty page with the same continuation token again (no progress)`,
+        );
     } while (continuation.length > 0);
     if (cacheKey !== undefined) this.cache.put(cacheKey, pages);
     return pages;
@@ -161,4 +174,29 @@ export class BundleState implements StateAccess {
 
 function sideInputId(transformId: string, sideInputId: string): string {
   return `${transformId}\u0000${sideInputId}`;
+}
+
+/** A state read the runner's answers cannot complete. */
+export class StateReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StateReadError";
+  }
+}
+
+/** The kind of a state key and its ids, for errors (never the key's bytes). */
+function describeKey(key: fnApi.StateKey): string {
+  const kind = key.type;
+  const body = (
+    key as unknown as Record<
+      string,
+      { transform_id?: string; side_input_id?: string; user_state_id?: string }
+    >
+  )[kind];
+  const ids = [body?.transform_id, body?.side_input_id ?? body?.user_state_id].filter(Boolean);
+  return ids.length > 0 ? `${kind} ${ids.map((id) => JSON.stringify(id)).join("/")}` : kind;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }

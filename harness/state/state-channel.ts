@@ -16,6 +16,9 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** Default bound of one state read over all its pages: 1 GiB. */
+export const DEFAULT_MAX_STATE_READ_BYTES = 1024 * 1024 * 1024;
+
 export class StateChannel {
   private readonly client: fnApi.BeamFnStateClient;
   private readonly call: Call;
@@ -27,6 +30,8 @@ export class StateChannel {
     readonly url: string,
     workerId: string,
     settings: GrpcSettings,
+    /** Largest state value one read may gather over its pages (a runner whose tokens never end). */
+    readonly maxReadBytes: number = DEFAULT_MAX_STATE_READ_BYTES,
   ) {
     this.client = new fnApi.BeamFnStateClient(
       grpcTarget(url),

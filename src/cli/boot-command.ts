@@ -223,6 +223,7 @@ export async function boot(settings: BootSettings): Promise<number> {
       (optionThreads === undefined ? undefined : threadsFlag(String(optionThreads))),
     logLevel: settings.logLevel,
     captureConsole: true,
+    handleStrayErrors: true,
     pipelineOptions: options,
     maxThreadHeapMb: settings.threadHeapMb,
     orphanDataTimeoutMs: settings.orphanDataTimeoutMs,
@@ -244,12 +245,6 @@ export async function boot(settings: BootSettings): Promise<number> {
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
-  // User code can throw from a timer callback or leave a rejected promise
-  // behind; that must cost at most its own bundle, never the worker.
-  const onStray = (err: unknown) =>
-    logger.error({ err }, "uncaught error outside any bundle (ignored)");
-  process.on("unhandledRejection", onStray);
-  process.on("uncaughtException", onStray);
   try {
     await harness.waitForRunner(settings.connectTimeoutMs);
     await harness.run();
@@ -257,8 +252,6 @@ export async function boot(settings: BootSettings): Promise<number> {
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    process.off("unhandledRejection", onStray);
-    process.off("uncaughtException", onStray);
     scratch?.remove();
     await log.close();
   }

@@ -39,6 +39,13 @@ export class FakeRunner {
   /** State values by serialized StateKey; each value is a list of appended chunks. */
   readonly state = new Map<string, Uint8Array[]>();
   statePageSize = 1 << 20;
+  /**
+   * A broken runner's state reads (fault tests): "endless" answers every get
+   * with 64 KiB and a new continuation token, "stuck" with no data and the
+   * token it was asked with.
+   */
+  stateFault: "endless" | "stuck" | undefined;
+  private endlessPages = 0;
   /** Break the state stream when the next request arrives (fault tests). */
   breakStateOnNextRequest = false;
   readonly stateRequests = { get: 0, append: 0, clear: 0 };
@@ -395,6 +402,19 @@ export class FakeRunner {
 
   private answerState(req: fnApi.StateRequest): fnApi.StateResponse {
     const key = Buffer.from(req.state_key.serializeBinary()).toString("base64");
+    if (req.has_get && this.stateFault !== undefined) {
+      this.stateRequests.get++;
+      const stuck = this.stateFault === "stuck";
+      return new fnApi.StateResponse({
+        id: req.id,
+        get: new fnApi.StateGetResponse({
+          data: stuck ? new Uint8Array() : new Uint8Array(64 * 1024),
+          continuation_token: stuck
+            ? Buffer.from("stuck")
+            : Buffer.from(`page-${++this.endlessPages}`),
+        }),
+      });
+    }
     if (req.has_get) {
       this.stateRequests.get++;
       const all = Buffer.concat(this.state.get(key) ?? []);
