@@ -80,6 +80,12 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
     quick: true,
     load: () => import("./cases/threads.js"),
   },
+  "state-threads": {
+    description:
+      "(h) side-input join and bag state at threads=2 vs inline (state from pool threads)",
+    quick: true,
+    load: () => import("./cases/state-threads.js"),
+  },
   metrics: {
     description: "(i) Prometheus endpoint on vs off on case (a)",
     quick: true,
