@@ -67,6 +67,27 @@ const OPTIONS: [
     "false",
     "load {module} DoFns from outside the working directory and staged artifacts",
   ],
+  [
+    "firefly_max_iterable_bytes",
+    T.INTEGER,
+    "worker",
+    String(256 * 1024 * 1024),
+    "most bytes of State API pages a ParDo reads into arrays for one element's state-backed iterables",
+  ],
+  [
+    "firefly_max_state_read_bytes",
+    T.INTEGER,
+    "worker",
+    String(1024 * 1024 * 1024),
+    "most bytes one State API read gathers over its continuation pages",
+  ],
+  [
+    "firefly_state_backed_iterable_threshold",
+    T.INTEGER,
+    "runner",
+    "0",
+    "GroupByKey groups larger than this many bytes go to workers as state-backed iterables (0: never)",
+  ],
 ];
 
 export function pipelineOptionDescriptors(): jobApi.PipelineOptionDescriptor[] {
