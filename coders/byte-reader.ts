@@ -71,11 +71,16 @@ export class ByteReader {
 
   /** The array `buf` views (to skip re-wrapping it on `reset`). */
   private source: Uint8Array;
+  /** A `DataView` of `viewOf` (`buf` when it was made; see {@link dataView}). */
+  private view: DataView | undefined;
+  private viewOf: Buffer | undefined;
 
   /** Reads `bytes[offset, end)`. */
   constructor(bytes: Uint8Array = EMPTY, options?: DecodeOptions, offset = 0, end = bytes.length) {
     this.source = bytes;
     this.buf = asBuffer(bytes);
+    this.view = undefined;
+    this.viewOf = undefined;
     this.pos = offset;
     this.start = offset;
     this.end = end;
@@ -93,6 +98,17 @@ export class ByteReader {
     this.pos = offset;
     this.start = offset;
     this.end = end;
+  }
+
+  /**
+   * A `DataView` of `buf` (same indices), for word-at-a-time reads by fast
+   * paths that check the bounds themselves.
+   */
+  dataView(): DataView {
+    const b = this.buf;
+    if (this.viewOf === b) return this.view!;
+    this.viewOf = b;
+    return (this.view = new DataView(b.buffer, b.byteOffset, b.byteLength));
   }
 
   /** Bytes left to read. */

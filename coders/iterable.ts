@@ -135,14 +135,33 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
 
   decodeFrom(reader: ByteReader): T[] {
     const start = reader.pos;
+    const resume = reader.resume;
+    if (this.varints && (resume === undefined || resume.size === 0)) {
+      // The common case (a counted iterable of varints, nothing to resume): no resume bookkeeping
+      // unless the input ends inside it or a varint is longer than five bytes.
+      const end = reader.end;
+      if (start + 4 <= end) {
+        const b = reader.buf;
+        const count =
+          (b[start]! << 24) | (b[start + 1]! << 16) | (b[start + 2]! << 8) | b[start + 3]!;
+        // The same bounds as the general path's: preallocated, and checkCount would pass.
+        if (count > 0 && count <= PREALLOCATE && count <= end - start - 4) {
+          const items = new Array<T>(count);
+          reader.pos = start + 4;
+          const i = readShortVarints(reader, items as unknown[], 0);
+          if (i === count) return items;
+          return this.decodeElements(reader, start - reader.start, items, count - i, false, true);
+        }
+      }
+    }
     const key = start - reader.start;
     let items: T[];
     let remaining: number;
     let blocks: boolean;
     let preallocated: boolean;
-    const saved = reader.resume?.get(key) as IterableResume<T> | undefined;
+    const saved = resume?.get(key) as IterableResume<T> | undefined;
     if (saved !== undefined && saved.coder === this) {
-      reader.resume!.delete(key);
+      resume!.delete(key);
       items = saved.items;
       remaining = saved.remaining;
       blocks = saved.blocks;
@@ -164,7 +183,24 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
       }
       this.checkCount(reader, remaining);
     }
+    return this.decodeElements(reader, key, items, remaining, blocks, preallocated);
+  }
+
+  /**
+   * Decodes the `count` remaining elements of the current block into `items` (at
+   * `length - count` when preallocated, else appended), then the further
+   * blocks; saves the progress under `key` when the input ends.
+   */
+  private decodeElements(
+    reader: ByteReader,
+    key: number,
+    items: T[],
+    count: number,
+    blocks: boolean,
+    preallocated: boolean,
+  ): T[] {
     const elem = this.elementCoder;
+    let remaining = count;
     let mark = reader.pos;
     let inElement = false;
     try {
@@ -256,43 +292,45 @@ export class IterableCoder<T> extends BaseCoder<T[]> {
  * Reads varints of at most five bytes into `items[from..]` while five bytes
  * are left to read, with the position in a local; returns the index it
  * stopped at (the end, a longer varint, or the last bytes), where the
- * general loop takes over. Never throws.
+ * general loop takes over. Never throws. The values are those of
+ * `ByteReader.readVarInt`.
+ *
+ * Without branches on the length (varints of mixed lengths mispredict a
+ * byte-by-byte loop's branches): four bytes are read as one little-endian
+ * word, the lowest clear top bit marks the last byte of the varint, the
+ * bytes after it are masked off and the 7-bit groups packed together.
  */
 function readShortVarints(reader: ByteReader, items: unknown[], from: number): number {
+  const view = reader.dataView();
   const b = reader.buf;
-  const end = reader.end;
+  const end = reader.end - 5;
   const n = items.length;
   let p = reader.pos;
   let i = from;
-  for (; i < n && p + 5 <= end; i++) {
-    let x = b[p]!;
-    let v = x & 0x7f;
-    if (x < 0x80) p += 1;
-    else {
-      x = b[p + 1]!;
-      v |= (x & 0x7f) << 7;
-      if (x < 0x80) p += 2;
-      else {
-        x = b[p + 2]!;
-        v |= (x & 0x7f) << 14;
-        if (x < 0x80) p += 3;
-        else {
-          x = b[p + 3]!;
-          v |= (x & 0x7f) << 21;
-          if (x < 0x80) p += 4;
-          else {
-            x = b[p + 4]!;
-            if (x >= 0x80) break;
-            v += x * 268435456;
-            p += 5;
-          }
-        }
-      }
+  for (; i < n && p <= end; i++) {
+    const w = view.getInt32(p, true);
+    // One bit per byte, set on the bytes that end a varint.
+    const stops = ~w & 0x80808080;
+    if (stops === 0) {
+      // Five bytes or more.
+      const x = b[p + 4]!;
+      if (x >= 0x80) break;
+      items[i] = packGroups(w) + x * 268435456;
+      p += 5;
+      continue;
     }
-    items[i] = v;
+    const last = stops & -stops;
+    items[i] = packGroups(w & ((last << 1) - 1));
+    // The last byte's top bit is bit 7, 15, 23 or 31: the varint is 1 to 4 bytes.
+    p += (32 - Math.clz32(last)) >> 3;
   }
   reader.pos = p;
   return i;
+}
+
+/** The 28-bit value of four varint bytes (little-endian in `w`, continuation bits ignored). */
+function packGroups(w: number): number {
+  return (w & 0x7f) | ((w >>> 1) & 0x3f80) | ((w >>> 2) & 0x1fc000) | ((w >>> 3) & 0xfe00000);
 }
 
 /** Writes small non-negative integers inline; anything else through the element coder. */
