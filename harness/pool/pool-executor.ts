@@ -427,6 +427,11 @@ class ThreadBridge {
         throw new ProtocolError(
           `descriptor ${this.descriptor.id} has no state endpoint, but a transform uses state`,
         );
+      if (message.op === "scope") {
+        const scope = this.state.threadScope(message.since ?? -1, message.own);
+        this.send({ type: "stateResponse", id: message.id, scope });
+        return;
+      }
       const key = fnApi.StateKey.deserializeBinary(message.key);
       if (message.op === "getPage") {
         const page = await this.state.getPage(key, message.data);

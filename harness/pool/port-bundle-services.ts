@@ -13,11 +13,13 @@ import type {
   FinalizationCallback,
   StateAccess,
 } from "../../operations/bundle-services.js";
-import type { fnApi } from "../../proto/index.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
 import { BufferedElementSink, type FlushPolicy } from "../data/element-sink.js";
 import type { InboundItem } from "../data/inbound.js";
 import { TransportError } from "../errors.js";
+import type { ThreadScope } from "../state/bundle-state.js";
+import { ThreadBundleState, type StateTransport } from "../state/thread-bundle-state.js";
+import { ThreadStateCache } from "../state/thread-state-cache.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import {
   INBOUND_WINDOW_BYTES,
@@ -27,19 +29,22 @@ import {
   type ToThread,
 } from "./protocol.js";
 
+/** This thread's state cache, kept across its bundles. */
+const threadStateCache = new ThreadStateCache();
+
 interface Waiter {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
-export class PortBundleServices implements BundleServices, StateAccess, InboundSource {
+export class PortBundleServices implements BundleServices, InboundSource {
   readonly finalizations: FinalizationCallback[] = [];
   private readonly inbound = new AsyncQueue<InboundItem>();
   private inboundUnpulled = 0;
   private nextId = 1;
   private readonly stateWaiters = new Map<number, Waiter>();
   private readonly outputWaiters = new Map<number, Waiter>();
-  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private readonly bundleState: ThreadBundleState;
   private readonly sinks: BufferedElementSink[] = [];
   private outputs = 0;
 
@@ -51,6 +56,7 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
   ) {
     // The conductor starts with INBOUND_WINDOW_BYTES of credit: no initial pull message.
     port.on("message", (message: ToThread) => this.onMessage(message));
+    this.bundleState = new ThreadBundleState(instructionId, this.transport(), threadStateCache);
   }
 
   /** Output chunks posted so far (the conductor waits for all of them before it answers). */
@@ -75,7 +81,7 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
   // BundleServices
 
   get state(): StateAccess {
-    return this;
+    return this.bundleState;
   }
 
   dataOutput(transformId: string): ElementSink {
@@ -90,40 +96,13 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
     this.finalizations.push(callback);
   }
 
-  // StateAccess (the conductor applies the cache and cache tokens)
-
-  async get(key: fnApi.StateKey): Promise<Uint8Array[]> {
-    return (await this.stateCall("get", key)) as Uint8Array[];
-  }
-
-  async getPage(
-    key: fnApi.StateKey,
-    continuationToken: Uint8Array | undefined,
-  ): Promise<{ data: Uint8Array; continuationToken: Uint8Array }> {
-    const page = (await this.stateCall("getPage", key, continuationToken)) as {
-      pages: Uint8Array[];
-      continuationToken?: Uint8Array;
-    };
-    return {
-      data: page.pages[0] ?? new Uint8Array(0),
-      continuationToken: page.continuationToken ?? new Uint8Array(0),
-    };
-  }
-
-  append(key: fnApi.StateKey, data: Uint8Array): Promise<void> {
-    return this.trackWrite(this.stateCall("append", key, data));
-  }
-
-  clear(key: fnApi.StateKey): Promise<void> {
-    return this.trackWrite(this.stateCall("clear", key));
-  }
-
-  /** Waits for every state write to be acknowledged. */
-  async complete(): Promise<void> {
-    while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
+  /** Waits for every state write to be acknowledged; throws the first failure. */
+  complete(): Promise<void> {
+    return this.bundleState.complete();
   }
 
   abandon(): void {
+    this.bundleState.abandon();
     for (const sink of this.sinks) sink.abandon();
   }
 
@@ -158,23 +137,37 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
     return sink;
   }
 
-  private stateCall(
-    op: "get" | "getPage" | "append" | "clear",
-    key: fnApi.StateKey,
-    data?: Uint8Array,
-  ): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.stateWaiters.set(id, { resolve, reject });
-      this.post({ type: "state", id, op, key: key.serializeBinary(), data });
-    });
+  /** The conductor's state service over the port. */
+  private transport(): StateTransport {
+    return {
+      scope: async (since, own) =>
+        (
+          (await this.stateCall({ op: "scope", key: EMPTY, since, own })) as {
+            scope: ThreadScope;
+          }
+        ).scope,
+      get: async (key) => ((await this.stateCall({ op: "get", key })).pages ?? []) as Uint8Array[],
+      getPage: async (key, continuationToken) => {
+        const page = await this.stateCall({ op: "getPage", key, data: continuationToken });
+        return {
+          data: page.pages?.[0] ?? new Uint8Array(0),
+          continuationToken: page.continuationToken ?? new Uint8Array(0),
+        };
+      },
+      write: async (op, key, data) => {
+        await this.stateCall({ op, key, data });
+      },
+    };
   }
 
-  private trackWrite(write: Promise<unknown>): Promise<void> {
-    const tracked = write.then(() => undefined);
-    this.pendingWrites.add(tracked);
-    void tracked.finally(() => this.pendingWrites.delete(tracked)).catch(() => undefined);
-    return tracked;
+  private stateCall(
+    request: Omit<Extract<FromThread, { type: "state" }>, "type" | "id">,
+  ): Promise<StateReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.stateWaiters.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.post({ type: "state", id, ...request });
+    });
   }
 
   private onMessage(message: ToThread): void {
@@ -200,14 +193,7 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
         this.inbound.fail(new TransportError(message.message));
         break;
       case "stateResponse":
-        settle(
-          this.stateWaiters,
-          message.id,
-          message.error,
-          message.continuationToken === undefined
-            ? (message.pages ?? [])
-            : { pages: message.pages ?? [], continuationToken: message.continuationToken },
-        );
+        settle(this.stateWaiters, message.id, message.error, message);
         break;
       case "outputAck":
         settle(this.outputWaiters, message.id, message.error, undefined);
@@ -219,6 +205,10 @@ export class PortBundleServices implements BundleServices, StateAccess, InboundS
     this.port.postMessage(message, transfer);
   }
 }
+
+const EMPTY = new Uint8Array(0);
+
+type StateReply = Extract<ToThread, { type: "stateResponse" }>;
 
 function settle(
   waiters: Map<number, Waiter>,

@@ -18,6 +18,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { SampledElement } from "../../operations/sampling/element-sampler.js";
 import type { ProgressLayout } from "../bundle/progress-view.js";
+import type { ThreadScope } from "../state/bundle-state.js";
 import type { PlainMonitoringInfo } from "../monitoring/monitoring-infos.js";
 
 /** The piscina task: one bundle. */
@@ -67,6 +68,8 @@ export type ToThread =
       id: number;
       pages?: Uint8Array[];
       continuationToken?: Uint8Array;
+      /** The answer to a `scope` request. */
+      scope?: ThreadScope;
       error?: string;
     }
   | { type: "outputAck"; id: number; error?: string }
@@ -86,9 +89,16 @@ export type FromThread =
   | {
       type: "state";
       id: number;
-      op: "get" | "getPage" | "append" | "clear";
+      /**
+       * `scope`: the bundle's cache tokens and the user-state writes since
+       * journal position `since` not made by bundle `own` (the thread's
+       * previous one); sent once per bundle, before any other state request.
+       */
+      op: "get" | "getPage" | "append" | "clear" | "scope";
       key: Uint8Array;
       data?: Uint8Array;
+      since?: number;
+      own?: string;
     }
   | { type: "log"; line: string }
   | { type: "samples"; samples: SampledElement[] };

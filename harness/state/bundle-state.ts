@@ -6,14 +6,22 @@
  */
 import { fnApi } from "../../proto/index.js";
 import type { StateAccess } from "../../operations/bundle-services.js";
+import { CacheScope, USER_STATE_PREFIX, type PlainCacheScope } from "./cache-scope.js";
 import type { StateCache } from "./state-cache.js";
+import type { JournalDelta } from "./user-state-journal.js";
 import type { StateChannel } from "./state-channel.js";
+
+/** A pool thread's view of its bundle's cache scope (see BundleState.threadScope). */
+export interface ThreadScope {
+  scope: PlainCacheScope;
+  journal: JournalDelta;
+  capacityBytes: number;
+}
 
 export class BundleState implements StateAccess {
   private readonly pendingWrites = new Set<Promise<unknown>>();
   private writeError: { error: unknown } | undefined;
-  private readonly userStateToken: string | undefined;
-  private readonly sideInputTokens = new Map<string, string>();
+  private readonly scope: CacheScope;
 
   constructor(
     private readonly instructionId: string,
@@ -21,26 +29,37 @@ export class BundleState implements StateAccess {
     private readonly cache: StateCache,
     cacheTokens: readonly fnApi.ProcessBundleRequest.CacheToken[],
   ) {
-    let userToken: string | undefined;
-    for (const token of cacheTokens) {
-      const key = Buffer.from(token.token).toString("base64");
-      if (token.has_user_state) userToken = key;
-      else if (token.has_side_input) {
-        this.sideInputTokens.set(
-          sideInputId(token.side_input.transform_id, token.side_input.side_input_id),
-          key,
-        );
-      }
-    }
-    this.userStateToken = userToken;
+    this.scope = CacheScope.fromTokens(cacheTokens);
+  }
+
+  /**
+   * What a pool thread running this bundle needs for its own cache: the
+   * bundle's cache tokens, the user-state writes it has not seen (since
+   * journal position `since`, except those of its previous bundle `own`),
+   * and the conductor cache's capacity.
+   */
+  threadScope(since: number, own: string | undefined): ThreadScope {
+    return {
+      scope: this.scope.plain(),
+      journal: this.cache.journal.since(since, own),
+      capacityBytes: this.cache.capacityBytes,
+    };
   }
 
   async get(key: fnApi.StateKey): Promise<Uint8Array[]> {
     const cacheKey = this.cacheKeyOf(key);
-    if (cacheKey !== undefined) {
-      const cached = this.cache.get(cacheKey);
-      if (cached) return cached;
-    }
+    if (cacheKey === undefined) return this.read(key);
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const pending = this.cache.pendingRead(cacheKey);
+    if (pending) return pending;
+    const pages = this.read(key);
+    this.cache.reading(cacheKey, pages);
+    return pages;
+  }
+
+  /** Every page of `key` from the runner. */
+  private async read(key: fnApi.StateKey): Promise<Uint8Array[]> {
     const pages: Uint8Array[] = [];
     const maxBytes = this.channel().maxReadBytes;
     let bytes = 0;
@@ -70,7 +89,6 @@ export class BundleState implements StateAccess {
           `state read of ${describeKey(key)}: the runner answered an empty page with the same continuation token again (no progress)`,
         );
     } while (continuation.length > 0);
-    if (cacheKey !== undefined) this.cache.put(cacheKey, pages);
     return pages;
   }
 
@@ -95,7 +113,10 @@ export class BundleState implements StateAccess {
 
   append(key: fnApi.StateKey, data: Uint8Array): Promise<void> {
     const cacheKey = this.cacheKeyOf(key);
-    if (cacheKey !== undefined) this.cache.append(cacheKey, data);
+    if (cacheKey !== undefined) {
+      this.cache.append(cacheKey, data);
+      this.journalWrite(cacheKey);
+    }
     return this.write(
       new fnApi.StateRequest({
         instruction_id: this.instructionId,
@@ -107,7 +128,10 @@ export class BundleState implements StateAccess {
 
   clear(key: fnApi.StateKey): Promise<void> {
     const cacheKey = this.cacheKeyOf(key);
-    if (cacheKey !== undefined) this.cache.put(cacheKey, []);
+    if (cacheKey !== undefined) {
+      this.cache.put(cacheKey, []);
+      this.journalWrite(cacheKey);
+    }
     return this.write(
       new fnApi.StateRequest({
         instruction_id: this.instructionId,
@@ -140,40 +164,14 @@ export class BundleState implements StateAccess {
   }
 
   private cacheKeyOf(key: fnApi.StateKey): string | undefined {
-    let token: string | undefined;
-    switch (key.type) {
-      case "bag_user_state":
-      case "multimap_user_state":
-      case "multimap_keys_user_state":
-      case "ordered_list_user_state":
-        token = this.userStateToken;
-        break;
-      case "iterable_side_input":
-        token = this.sideInputToken(key.iterable_side_input);
-        break;
-      case "multimap_side_input":
-        token = this.sideInputToken(key.multimap_side_input);
-        break;
-      case "multimap_keys_side_input":
-        token = this.sideInputToken(key.multimap_keys_side_input);
-        break;
-      case "multimap_keys_values_side_input":
-        token = this.sideInputToken(key.multimap_keys_values_side_input);
-        break;
-      default:
-        token = undefined;
-    }
-    if (token === undefined) return undefined;
-    return `${token}/${Buffer.from(key.serializeBinary()).toString("latin1")}`;
+    return this.scope.cacheKeyOf(key);
   }
 
-  private sideInputToken(key: { transform_id: string; side_input_id: string }): string | undefined {
-    return this.sideInputTokens.get(sideInputId(key.transform_id, key.side_input_id));
+  private journalWrite(cacheKey: string): void {
+    this.cache.written(cacheKey);
+    if (cacheKey.startsWith(USER_STATE_PREFIX))
+      this.cache.journal.record(cacheKey, this.instructionId);
   }
-}
-
-function sideInputId(transformId: string, sideInputId: string): string {
-  return `${transformId}\u0000${sideInputId}`;
 }
 
 /** A state read the runner's answers cannot complete. */

@@ -1,8 +1,10 @@
 /**
  * Side inputs of a ParDo, read lazily through the State API: the main
  * window is mapped into the side input's windowing, the view is fetched once
- * per (side input, window) per bundle, and the state cache (cache tokens)
- * keeps the bytes across bundles.
+ * per (side input, window) per bundle (a multimap view reads each key once
+ * per bundle), and the state caches (cache tokens; in pool threads the
+ * thread's own) keep the bytes, and with them the decoded values
+ * (decoded-views.ts), across bundles.
  *   - `beam:side_input:iterable:v1` → array of values
  *   - `beam:side_input:multimap:v1` → `{ get(key): Promise<array>, keys(): Promise<array> }`
  */
@@ -11,7 +13,7 @@ import { fnApi, type pipelineApi } from "../../proto/index.js";
 import type { OperationContext } from "../registry.js";
 import { GLOBAL_WINDOWS_URN, windowFnFromSpec, type WindowFn } from "../windowing/window-fns.js";
 import { pcollectionCoders } from "./coder-components.js";
-import { decodePages } from "./decode-pages.js";
+import { decodeViewPages } from "./decoded-views.js";
 
 export const ITERABLE_SIDE_INPUT_URN = "beam:side_input:iterable:v1";
 export const MULTIMAP_SIDE_INPUT_URN = "beam:side_input:multimap:v1";
@@ -110,33 +112,72 @@ export class SideInputs {
         window,
       }),
     });
-    return decodePages(await this.op.bundle().state.get(key), spec.elementCoder as Coder<unknown>);
+    const pages = await this.op.bundle().state.get(key);
+    return decodeViewPages(pages, spec.elementCoder as Coder<unknown>).slice();
   }
 
   private multimap(spec: SideInputSpec, window: Uint8Array): MultimapView {
     const transformId = this.op.transformId;
     const state = () => this.op.bundle().state;
+    const keyCoder = spec.keyCoder as Coder<unknown>;
+    const valueCoder = spec.valueCoder as Coder<unknown>;
+    // The view lives one bundle, in which a side input does not change: each
+    // key is read (and decoded) once; callers get copies they may change.
+    const byValue = new Map<unknown, Promise<unknown[]>>();
+    const byEncoding = new Map<string, Promise<unknown[]>>();
+    let keys: Promise<unknown[]> | undefined;
+    const read = async (key: unknown): Promise<unknown[]> => {
+      const encoded = keyCoder.encode(key, "nested");
+      const stateKey = new fnApi.StateKey({
+        multimap_side_input: new fnApi.StateKey.MultimapSideInput({
+          transform_id: transformId,
+          side_input_id: spec.name,
+          window,
+          key: encoded,
+        }),
+      });
+      return decodeViewPages(await state().get(stateKey), valueCoder);
+    };
+    const memoized = <K>(memo: Map<K, Promise<unknown[]>>, id: K, key: unknown) => {
+      let values = memo.get(id);
+      if (!values) {
+        values = read(key);
+        memo.set(id, values);
+        values.catch(() => memo.delete(id));
+      }
+      return values.then((v) => v.slice());
+    };
     return {
-      get: async (key: unknown) => {
-        const stateKey = new fnApi.StateKey({
-          multimap_side_input: new fnApi.StateKey.MultimapSideInput({
-            transform_id: transformId,
-            side_input_id: spec.name,
-            window,
-            key: (spec.keyCoder as Coder<unknown>).encode(key, "nested"),
-          }),
-        });
-        return decodePages(await state().get(stateKey), spec.valueCoder as Coder<unknown>);
+      get: (key: unknown) => {
+        if (typeof key === "object" && key !== null) {
+          let id: string;
+          try {
+            id = Buffer.from(keyCoder.encode(key, "nested")).toString("latin1");
+          } catch (err) {
+            return Promise.reject(err as Error);
+          }
+          return memoized(byEncoding, id, key);
+        }
+        return memoized(byValue, key, key);
       },
-      keys: async () => {
-        const stateKey = new fnApi.StateKey({
-          multimap_keys_side_input: new fnApi.StateKey.MultimapKeysSideInput({
-            transform_id: transformId,
-            side_input_id: spec.name,
-            window,
-          }),
-        });
-        return decodePages(await state().get(stateKey), spec.keyCoder as Coder<unknown>);
+      keys: () => {
+        if (!keys) {
+          const stateKey = new fnApi.StateKey({
+            multimap_keys_side_input: new fnApi.StateKey.MultimapKeysSideInput({
+              transform_id: transformId,
+              side_input_id: spec.name,
+              window,
+            }),
+          });
+          const all = state()
+            .get(stateKey)
+            .then((pages) => decodeViewPages(pages, keyCoder));
+          keys = all;
+          all.catch(() => {
+            if (keys === all) keys = undefined;
+          });
+        }
+        return keys.then((k) => k.slice());
       },
     };
   }
