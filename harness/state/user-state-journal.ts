@@ -16,7 +16,7 @@ export interface JournalDelta {
   invalidate: string[] | "all";
 }
 
-export const DEFAULT_JOURNAL_ENTRIES = 65_536;
+export const DEFAULT_JOURNAL_ENTRIES = 16_384;
 
 export class UserStateJournal {
   private readonly keys: string[] = [];

@@ -11,7 +11,10 @@ import type { StateChannel } from "../../harness/state/state-channel.js";
 import { StateCache } from "../../harness/state/state-cache.js";
 import { ThreadBundleState, type StateTransport } from "../../harness/state/thread-bundle-state.js";
 import { ThreadStateCache, threadCacheCapacity } from "../../harness/state/thread-state-cache.js";
-import { UserStateJournal } from "../../harness/state/user-state-journal.js";
+import {
+  DEFAULT_JOURNAL_ENTRIES,
+  UserStateJournal,
+} from "../../harness/state/user-state-journal.js";
 
 /** The runner's state, as a state channel sees it. */
 class FakeChannel {
@@ -287,7 +290,8 @@ test("a thread further behind than the journal drops all its user state, not its
   await a.get(sideKey(1));
   await a.complete();
   const b = world.bundle(two, tokens);
-  for (let k = 10; k < 10 + 70_000; k++) await b.append(bagKey(k % 250), bytes(k & 0xff));
+  for (let k = 10; k < 10 + DEFAULT_JOURNAL_ENTRIES + 10; k++)
+    await b.append(bagKey(k % 250), bytes(k & 0xff));
   await b.complete();
   const c = world.bundle(one, tokens);
   await c.get(sideKey(1));
