@@ -25,6 +25,7 @@ import {
   type TimerDeclaration,
 } from "./pardo-payload.js";
 import type { NameOption, OutputDecl, Pipeline } from "./pipeline.js";
+import { checkSelfContained } from "./free-variables.js";
 import { shipUserCode, type ModuleRef } from "./ship-function.js";
 import type { WindowFnSpec } from "./windowing.js";
 import { filterDoFn, flatMapDoFn, mapDoFn, withTimestampsDoFn } from "./wrappers.js";
@@ -78,6 +79,9 @@ export class SideInputView {
     };
   }
 }
+
+/** A step for messages: `map "Scale"`. */
+const step = (kind: string, name: string) => `${kind} ${JSON.stringify(name)}`;
 
 function nameOf(base: string, fn: unknown, options: NameOption) {
   const fnName = typeof fn === "function" && fn.name ? fn.name.replace(/\//g, "_") : "";
@@ -134,6 +138,7 @@ export class PCollection<T> {
     options: MapOptions = {},
   ): PCollection<O> {
     const name = nameOf("Map", fn, options);
+    checkSelfContained(fn, step("map", name.name));
     const code = mapDoFn(fn, name.name, options.config);
     return this.pipeline.addParDo(this as PCollection<unknown>, name, code, {
       out: this.output(options.coder, name.name),
@@ -146,6 +151,7 @@ export class PCollection<T> {
     options: MapOptions = {},
   ): PCollection<O> {
     const name = nameOf("FlatMap", fn, options);
+    checkSelfContained(fn, step("flatMap", name.name));
     const code = flatMapDoFn(fn, name.name, options.config);
     return this.pipeline.addParDo(this as PCollection<unknown>, name, code, {
       out: this.output(options.coder, name.name),
@@ -158,6 +164,7 @@ export class PCollection<T> {
     options: NameOption & { config?: unknown } = {},
   ): PCollection<T> {
     const name = nameOf("Filter", fn, options);
+    checkSelfContained(fn, step("filter", name.name));
     const code = filterDoFn(fn, name.name, options.config);
     return this.pipeline.addParDo(this as PCollection<unknown>, name, code, {
       out: this.output(undefined, name.name, true),
@@ -176,6 +183,7 @@ export class PCollection<T> {
     options: ParDoOptions & { outputs?: OutputsDecl } = {},
   ): PCollection<unknown> | Record<string, PCollection<unknown>> {
     const name = nameOf("ParDo", dofn, options);
+    checkSelfContained(dofn, step("parDo", name.name));
     const code = shipUserCode(dofn, name.name, options.config);
     const outputs: Record<string, OutputDecl> = {};
     if (options.outputs) {
@@ -186,6 +194,13 @@ export class PCollection<T> {
       if (Object.keys(outputs).length === 0)
         throw new TypeError(`${name.name}: outputs must name at least one output`);
     } else outputs.out = this.output(options.coder, name.name);
+    for (const [stateName, decl] of Object.entries(options.state ?? {}))
+      if (decl?.kind === "combining")
+        checkSelfContained(
+          decl.combineFn,
+          `${step("parDo", name.name)} state ${JSON.stringify(stateName)}`,
+          "setup",
+        );
     const stateful =
       Object.keys(options.state ?? {}).length + Object.keys(options.timers ?? {}).length;
     const keyed = stateful > 0 ? this.keyed(`${name.name} (state and timers)`) : undefined;
@@ -246,6 +261,7 @@ export class PCollection<T> {
     fn: CombineFnArg,
     options: NameOption & CombineOptions = {},
   ): PCollection<KV<T extends KV<infer K0, unknown> ? K0 : unknown, O>> {
+    checkSelfContained(fn, step("combinePerKey", options.name ?? "CombinePerKey"), "setup");
     return combinePerKey(this as PCollection<unknown>, fn, options) as PCollection<any>;
   }
 
@@ -254,6 +270,7 @@ export class PCollection<T> {
     fn: CombineFnArg,
     options: NameOption & CombineOptions = {},
   ): PCollection<O> {
+    checkSelfContained(fn, step("combineGlobally", options.name ?? "CombineGlobally"), "setup");
     return combineGlobally(this as PCollection<unknown>, fn, options) as PCollection<O>;
   }
 
@@ -281,6 +298,7 @@ export class PCollection<T> {
     options: NameOption & { config?: unknown } = {},
   ): PCollection<T> {
     const name = nameOf("WithTimestamps", fn, options);
+    checkSelfContained(fn, step("withTimestamps", name.name));
     return this.pipeline.addParDo(
       this as PCollection<unknown>,
       name,

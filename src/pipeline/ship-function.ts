@@ -7,9 +7,12 @@
  * A shipped function must be self-contained: it may use its parameters,
  * `ctx.config` and globals (or `await import("node:…")`), not variables of
  * the file that builds the pipeline. What cannot be shipped is refused here,
- * naming the function: native functions, bound functions, and anything whose
- * source text does not parse as a function.
+ * naming the function: native functions, bound functions, anything whose
+ * source text does not parse as a function, and functions that use variables
+ * of the building module (free-variables.ts; the builder's transforms check
+ * first, naming the step).
  */
+import { freeVariableError } from "./free-variables.js";
 
 /** A reference to code in a module: `{module, export}` (export defaults to "default"). */
 export interface ModuleRef {
@@ -73,9 +76,16 @@ export function functionExpression(fn: unknown, what: string): string {
       `${describe(name, what)} is native code, which cannot be shipped: wrap it in a function, e.g. (x) => ${name || "f"}(x)`,
     );
   }
-  if (parses(source)) return `(${source}\n)`;
-  const method = `Object.values({ ${source}\n })[0]`;
-  if (parses(method)) return method;
+  const shipped = parses(source)
+    ? `(${source}\n)`
+    : parses(`Object.values({ ${source}\n })[0]`)
+      ? `Object.values({ ${source}\n })[0]`
+      : undefined;
+  if (shipped !== undefined) {
+    const error = freeVariableError(source, what);
+    if (error) throw error;
+    return shipped;
+  }
   throw new UnshippableFunctionError(
     `${describe(name, what)} cannot be shipped: its source text does not parse as a function (${source.slice(0, 60)}${source.length > 60 ? "…" : ""})`,
   );
