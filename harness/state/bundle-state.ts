@@ -2,7 +2,8 @@
  * State API access for one bundle: reads follow continuation tokens and go
  * through the cache when the bundle has a cache token covering the key;
  * writes are sent at once, applied to the cache, and tracked so that
- * `flush()` can wait for every acknowledgement before the bundle responds.
+ * `flush()` can wait for every acknowledgement before the bundle responds
+ * (callers do not wait for each one: writes are pipelined).
  */
 import { fnApi } from "../../proto/index.js";
 import type { StateAccess } from "../../operations/bundle-services.js";
@@ -158,9 +159,12 @@ export class BundleState implements StateAccess {
         },
       );
     const tracked = pending.finally(() => this.pendingWrites.delete(tracked));
-    tracked.catch(() => undefined); // surfaced by flush() and by the caller's await
+    tracked.catch(() => undefined); // surfaced by flush()
     this.pendingWrites.add(tracked);
-    return pending;
+    // Pipelined: the caller does not wait for the runner's acknowledgement
+    // (later requests follow on the same stream, in order); flush() waits
+    // for all of them and throws the first failure.
+    return Promise.resolve();
   }
 
   private cacheKeyOf(key: fnApi.StateKey): string | undefined {

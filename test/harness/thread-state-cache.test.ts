@@ -95,6 +95,10 @@ class World {
   readonly channel = new FakeChannel();
   readonly conductorCache: StateCache;
   private bundles = 0;
+  /** The conductor's side of the last bundle. */
+  conductor: BundleState | undefined;
+  /** The conductor fails every write request of a thread (e.g. no state endpoint). */
+  refuseOverPort = false;
 
   constructor(conductorBytes = 1 << 20) {
     this.conductorCache = new StateCache(conductorBytes);
@@ -122,11 +126,14 @@ class World {
       scope: (since, own) => Promise.resolve(conductor.threadScope(since, own)),
       get: (key) => conductor.get(decode(key)),
       getPage: (key, token) => conductor.getPage(decode(key), token),
-      write: (op, key, data) =>
-        op === "append"
+      write: (op, key, data) => {
+        if (this.refuseOverPort) return Promise.reject(new Error("refused by the conductor"));
+        return op === "append"
           ? conductor.append(decode(key), data as Uint8Array)
-          : conductor.clear(decode(key)),
+          : conductor.clear(decode(key));
+      },
     };
+    this.conductor = conductor;
     return new ThreadBundleState(id, transport, thread);
   }
 
@@ -299,7 +306,7 @@ test("a thread further behind than the journal drops all its user state, not its
   assert.equal(one.snapshot()?.hits, 1);
 });
 
-test("a failed bundle's thread forgets user state; write failures surface at complete()", async () => {
+test("a failed bundle's thread forgets user state; write failures fail the bundle", async () => {
   const world = new World();
   world.set(bagKey(1), bytes(1));
   const thread = world.thread();
@@ -307,7 +314,15 @@ test("a failed bundle's thread forgets user state; write failures surface at com
   await a.get(bagKey(1));
   world.channel.failWrites = true;
   await a.append(bagKey(1), bytes(2)); // pipelined: not waited for here
-  await assert.rejects(a.complete(), /write refused/);
+  await a.complete();
+  // The runner refused it: the conductor's flush (before it answers the bundle) fails.
+  await assert.rejects((world.conductor as BundleState).flush(), /write refused/);
   a.abandon();
   assert.equal(thread.snapshot()?.entries, 0);
+
+  // A write the conductor refuses fails the thread's complete().
+  world.refuseOverPort = true;
+  const b = world.bundle(thread, [userToken("u1")]);
+  await b.append(bagKey(1), bytes(3));
+  await assert.rejects(b.complete(), /refused by the conductor/);
 });
