@@ -2,7 +2,9 @@
  * Pipeline options, from the command line (`--key=value`, `--key value` for
  * the options below that take a value, `--flag` for true, `--no-flag` for
  * false) or from an object. Options Firefly does not know are kept as they
- * are (strings, or true for a bare flag), for the runner and for DoFns.
+ * are (strings, or true for a bare flag), for the runner and for DoFns;
+ * `Pipeline.run()` warns about a command-line option that looks like a typo
+ * of a known one unless the user's code read it with `get` (option-suggestions.ts).
  */
 
 /** The options Firefly reads. Every other option is kept in `PipelineOptions.values`. */
@@ -75,8 +77,17 @@ export class PipelineOptions {
   readonly values: Readonly<Record<string, OptionValue>>;
   /** Command-line arguments that are not options. */
   readonly args: readonly string[];
+  /** The options given on the command line: name → the argument as written (`--thread=2`). */
+  readonly commandLine: ReadonlyMap<string, string>;
+  /** Names read with `get` (shared by the options `with` makes). */
+  private readonly read: Set<string>;
 
-  constructor(values: Record<string, OptionValue | undefined> = {}, args: readonly string[] = []) {
+  constructor(
+    values: Record<string, OptionValue | undefined> = {},
+    args: readonly string[] = [],
+    commandLine: ReadonlyMap<string, string> = new Map(),
+    read: Set<string> = new Set(),
+  ) {
     const normalized: Record<string, OptionValue> = {};
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
@@ -86,12 +97,15 @@ export class PipelineOptions {
     normalized.runner ??= "local";
     this.values = Object.freeze(normalized);
     this.args = Object.freeze([...args]);
+    this.commandLine = commandLine;
+    this.read = read;
   }
 
   /** Parses command-line arguments (e.g. `process.argv.slice(2)`). */
   static fromArgv(argv: readonly string[]): PipelineOptions {
     const values: Record<string, OptionValue> = {};
     const args: string[] = [];
+    const commandLine = new Map<string, string>();
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
       if (!arg.startsWith("--") || arg === "--") {
@@ -101,6 +115,8 @@ export class PipelineOptions {
       const eq = arg.indexOf("=");
       const name = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replace(/-/g, "_");
       if (name === "") throw new PipelineOptionsError(`malformed option ${JSON.stringify(arg)}`);
+      const bare = name.startsWith("no_") && name.length > 3 ? name.slice(3) : name;
+      commandLine.set(eq < 0 ? bare : name, arg);
       if (eq >= 0) values[name] = arg.slice(eq + 1);
       else if (VALUE_OPTIONS.has(name)) {
         const next = argv[i + 1];
@@ -111,7 +127,7 @@ export class PipelineOptions {
       } else if (name.startsWith("no_") && name.length > 3) values[name.slice(3)] = false;
       else values[name] = true;
     }
-    return new PipelineOptions(values, args);
+    return new PipelineOptions(values, args, commandLine);
   }
 
   /** Options from an object, an argv array, or options (returned as they are). */
@@ -150,12 +166,24 @@ export class PipelineOptions {
 
   /** The value of any option (undefined when not given). */
   get(name: string): OptionValue | undefined {
-    return this.values[name.replace(/-/g, "_")];
+    const key = name.replace(/-/g, "_");
+    this.read.add(key);
+    return this.values[key];
+  }
+
+  /** True when `get(name)` was called (the user's code reads the option: it is never warned about). */
+  wasRead(name: string): boolean {
+    return this.read.has(name.replace(/-/g, "_"));
   }
 
   /** New options with some values replaced. */
   with(overrides: Record<string, OptionValue | undefined>): PipelineOptions {
-    return new PipelineOptions({ ...this.values, ...overrides }, this.args);
+    return new PipelineOptions(
+      { ...this.values, ...overrides },
+      this.args,
+      this.commandLine,
+      this.read,
+    );
   }
 
   /** The options as a portable runner receives them (`beam:option:<name>:v1` keys, as Beam's SDKs send them). */

@@ -13,6 +13,7 @@ import {
 } from "./coder-types.js";
 import { ENVIRONMENT_ID, fireflyEnvironment } from "./environment.js";
 import { PipelineGraph } from "./graph.js";
+import { optionTypoWarnings } from "./option-suggestions.js";
 import { PipelineOptions, type OptionValue } from "./options.js";
 import { parDoPayload, PARDO_URN, type ParDoFeatures } from "./pardo-payload.js";
 import { outputsOf, PCollection } from "./pcollection.js";
@@ -44,6 +45,14 @@ export class Pipeline {
   /** @internal The graph being built. */
   readonly graph = new PipelineGraph(ENVIRONMENT_ID);
   private readonly environment: pipelineApi.Environment;
+  /**
+   * Where `run()` reports command-line options that look like typos of known
+   * ones (`--thread=2: unknown option; did you mean --threads?`). @default stderr
+   */
+  warn: (message: string) => void = (message) => {
+    process.stderr.write(`${message}\n`);
+  };
+  private optionsChecked = false;
 
   /**
    * @param options an argv array (`process.argv.slice(2)`), an object of
@@ -264,6 +273,10 @@ export class Pipeline {
 
   /** Runs the pipeline on the runner named by `--runner` (default "local"). */
   async run(overrides: Record<string, OptionValue | undefined> = {}): Promise<PipelineResult> {
+    if (!this.optionsChecked) {
+      this.optionsChecked = true;
+      for (const warning of optionTypoWarnings(this.options)) this.warn(warning);
+    }
     const options = Object.keys(overrides).length > 0 ? this.options.with(overrides) : this.options;
     const runner = await findRunner(options.runner);
     return runner(this.toProto(), options);
