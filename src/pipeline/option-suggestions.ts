@@ -7,22 +7,10 @@
  * options stay free-form, without a word.
  */
 import { pipelineOptionDescriptors } from "../jobs/option-descriptors.js";
-import type { PipelineOptions } from "./options.js";
+import { PARSED_OPTIONS, type PipelineOptions } from "./options.js";
 
 /** Options the builder, the local runner and the `firefly run` command read. */
-const FIREFLY_OPTIONS = [
-  "runner",
-  "threads",
-  "workers",
-  "job_endpoint",
-  "environment_type",
-  "environment_config",
-  "output",
-  "quiet",
-  "verbose",
-  "stage_files",
-  "help",
-];
+const FIREFLY_OPTIONS = [...PARSED_OPTIONS, "verbose", "stage_files", "help"];
 
 /** Beam's portable pipeline options, which Firefly passes through to a portable runner. */
 const BEAM_OPTIONS = [

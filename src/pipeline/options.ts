@@ -40,6 +40,9 @@ const VALUE_OPTIONS = new Set([
 const INTEGER_OPTIONS = new Set(["threads", "workers"]);
 const BOOLEAN_OPTIONS = new Set(["quiet"]);
 
+/** Every option name this module parses (the builder's and the local runner's own). */
+export const PARSED_OPTIONS: readonly string[] = [...VALUE_OPTIONS, ...BOOLEAN_OPTIONS];
+
 export type OptionValue = string | number | boolean;
 
 export class PipelineOptionsError extends TypeError {
