@@ -24,24 +24,20 @@ function connection() {
   return { data, seen };
 }
 
+const entry = (transformId: string, bytes: number[], isLast = false) =>
+  new fnApi.Elements.Data({
+    instruction_id: "b1",
+    transform_id: transformId,
+    data: Uint8Array.from(bytes),
+    is_last: isLast,
+  });
+
 test("bytes in an is_last entry are dropped and reported, as Beam Python's runner drops them", () => {
   const { data, seen } = connection();
   data.emit(
     "data",
     new fnApi.Elements({
-      data: [
-        new fnApi.Elements.Data({
-          instruction_id: "b1",
-          transform_id: "sink",
-          data: Uint8Array.of(1),
-        }),
-        new fnApi.Elements.Data({
-          instruction_id: "b1",
-          transform_id: "sink",
-          data: Uint8Array.of(2, 3),
-          is_last: true,
-        }),
-      ],
+      data: [entry("sink", [1]), entry("sink", [2, 3], true)],
       timers: [
         new fnApi.Elements.Timers({
           instruction_id: "b1",
@@ -70,14 +66,7 @@ test("an empty is_last entry after the bytes is no violation", () => {
   data.emit(
     "data",
     new fnApi.Elements({
-      data: [
-        new fnApi.Elements.Data({
-          instruction_id: "b1",
-          transform_id: "sink",
-          data: Uint8Array.of(5),
-        }),
-        new fnApi.Elements.Data({ instruction_id: "b1", transform_id: "sink", is_last: true }),
-      ],
+      data: [entry("sink", [5]), entry("sink", [], true)],
     }),
   );
   assert.deepEqual(seen, [
