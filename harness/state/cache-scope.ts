@@ -25,7 +25,7 @@ export class CacheScope {
 
   private constructor(
     private readonly userStateToken: string | undefined,
-    sideInputs: readonly [string, string, string][],
+    private readonly sideInputs: [string, string, string][],
   ) {
     for (const [transformId, sideInputId, token] of sideInputs)
       this.sideInputTokens.set(sideInputKey(transformId, sideInputId), token);
@@ -48,19 +48,15 @@ export class CacheScope {
   }
 
   plain(): PlainCacheScope {
-    const sideInputs: [string, string, string][] = [];
-    for (const [id, token] of this.sideInputTokens) {
-      const [transformId, sideInputId] = id.split("\u0000") as [string, string];
-      sideInputs.push([transformId, sideInputId, token]);
-    }
-    return { userState: this.userStateToken, sideInputs };
+    return { userState: this.userStateToken, sideInputs: this.sideInputs };
   }
 
   /** The cache key of `key` in this bundle; undefined when no token covers it. */
   cacheKeyOf(key: fnApi.StateKey, encoded?: Uint8Array): string | undefined {
     let prefix: string;
     let token: string | undefined;
-    switch (key.type) {
+    const kind = key.type;
+    switch (kind) {
       case "bag_user_state":
       case "multimap_user_state":
       case "multimap_keys_user_state":
@@ -69,20 +65,11 @@ export class CacheScope {
         token = this.userStateToken;
         break;
       case "iterable_side_input":
-        prefix = SIDE_INPUT_PREFIX;
-        token = this.sideInputToken(key.iterable_side_input);
-        break;
       case "multimap_side_input":
-        prefix = SIDE_INPUT_PREFIX;
-        token = this.sideInputToken(key.multimap_side_input);
-        break;
       case "multimap_keys_side_input":
-        prefix = SIDE_INPUT_PREFIX;
-        token = this.sideInputToken(key.multimap_keys_side_input);
-        break;
       case "multimap_keys_values_side_input":
         prefix = SIDE_INPUT_PREFIX;
-        token = this.sideInputToken(key.multimap_keys_values_side_input);
+        token = this.sideInputToken(key[kind]);
         break;
       default:
         return undefined;
