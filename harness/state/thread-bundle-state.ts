@@ -23,15 +23,8 @@ export interface StateTransport {
   write(op: "append" | "clear", key: Uint8Array, data?: Uint8Array): Promise<void>;
 }
 
-interface InFlight {
-  pages: Promise<Uint8Array[]>;
-  /** A write of the key was made after the read was sent: its answer must not be cached. */
-  stale: boolean;
-}
-
 export class ThreadBundleState implements StateAccess {
   private scopeOnce: Promise<CacheScope> | undefined;
-  private readonly inFlight = new Map<string, InFlight>();
   private readonly pendingWrites = new Set<Promise<void>>();
   private writeError: { error: unknown } | undefined;
 
@@ -49,17 +42,11 @@ export class ThreadBundleState implements StateAccess {
     if (cacheKey === undefined) return this.transport.get(encoded);
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
-    const pending = this.inFlight.get(cacheKey);
-    if (pending) return pending.pages;
-    const entry: InFlight = { pages: this.transport.get(encoded), stale: false };
-    this.inFlight.set(cacheKey, entry);
-    try {
-      const pages = await entry.pages;
-      if (!entry.stale) this.cache.put(cacheKey, pages);
-      return pages;
-    } finally {
-      if (this.inFlight.get(cacheKey) === entry) this.inFlight.delete(cacheKey);
-    }
+    const pending = this.cache.pendingRead(cacheKey);
+    if (pending) return pending;
+    const pages = this.transport.get(encoded);
+    this.cache.reading(cacheKey, pages);
+    return pages;
   }
 
   async getPage(
@@ -76,7 +63,7 @@ export class ThreadBundleState implements StateAccess {
     const cacheKey = scope.cacheKeyOf(key, encoded);
     if (cacheKey !== undefined) {
       this.cache.append(cacheKey, data);
-      this.written(cacheKey);
+      this.cache.written(cacheKey);
     }
     this.track(this.transport.write("append", encoded, data));
   }
@@ -87,7 +74,7 @@ export class ThreadBundleState implements StateAccess {
     const cacheKey = scope.cacheKeyOf(key, encoded);
     if (cacheKey !== undefined) {
       this.cache.clear(cacheKey);
-      this.written(cacheKey);
+      this.cache.written(cacheKey);
     }
     this.track(this.transport.write("clear", encoded));
   }
@@ -108,14 +95,6 @@ export class ThreadBundleState implements StateAccess {
       this.transport.scope(since, own),
     );
     return this.scopeOnce;
-  }
-
-  private written(cacheKey: string): void {
-    const pending = this.inFlight.get(cacheKey);
-    if (pending) {
-      pending.stale = true;
-      this.inFlight.delete(cacheKey);
-    }
   }
 
   private track(write: Promise<void>): void {

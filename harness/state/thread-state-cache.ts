@@ -64,6 +64,19 @@ export class ThreadStateCache {
     this.entries?.put(cacheKey, pages);
   }
 
+  /** Reads in flight: shared by concurrent readers, cached unless overtaken by a write (StateCache.reading). */
+  reading(cacheKey: string, pages: Promise<Uint8Array[]>): void {
+    this.entries?.reading(cacheKey, pages);
+  }
+
+  pendingRead(cacheKey: string): Promise<Uint8Array[]> | undefined {
+    return this.entries?.pendingRead(cacheKey);
+  }
+
+  written(cacheKey: string): void {
+    this.entries?.written(cacheKey);
+  }
+
   /** Applies an append, as the conductor's cache does (no-op when not cached). */
   append(cacheKey: string, data: Uint8Array): void {
     this.entries?.append(cacheKey, data);
