@@ -34,7 +34,11 @@ export {
   type StreamDecoderOptions,
 } from "./stream-decoder.js";
 export {
+  IterableTooLargeError,
   StateBackedIterable,
+  StateWritingIterable,
+  type IterableReadBudget,
+  type IterableStateWriter,
   type StateBackedIterableReader,
   type StatePage,
 } from "./state-reader.js";
@@ -73,7 +77,14 @@ export {
   type RowSchema,
 } from "./row-schema.js";
 export { SHARDED_KEY_URN, ShardedKeyCoder } from "./sharded-key.js";
-export { STATE_BACKED_ITERABLE_URN } from "./state-backed-iterable.js";
+export {
+  iterableValueReader,
+  registerValueStructure,
+  STATE_BACKED_ITERABLE_URN,
+  type IterableValueReader,
+  type IterableValueReaderOptions,
+  type ValueStructure,
+} from "./state-backed-iterable.js";
 export { STRING_UTF8_URN, StringUtf8Coder } from "./string-utf8.js";
 export { TIMER_URN, TimerCoder } from "./timer.js";
 export { VARINT_URN, VarIntCoder } from "./varint.js";

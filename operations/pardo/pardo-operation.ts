@@ -41,8 +41,6 @@ export class ParDoOperation implements Operation, ParDoHost {
   readonly features: ParDoFeatures;
   /** Set when the main input's coder tree has a state-backed iterable. */
   private readonly iterables: StateBackedIterables | undefined;
-  /** Reads state-backed iterables into arrays before `process` (unless the DoFn is lazy). */
-  private readInput: StateBackedIterables | undefined;
 
   constructor(
     private readonly op: OperationContext,
@@ -109,7 +107,6 @@ export class ParDoOperation implements Operation, ParDoHost {
   }
 
   process(element: WindowedValue<unknown>): MaybePromise {
-    if (this.readInput !== undefined) return this.processReading(this.readInput, element);
     if (element.windows.length === 1) return this.processInWindow(element);
     return this.processWindows(element, 0);
   }
@@ -230,10 +227,10 @@ export class ParDoOperation implements Operation, ParDoHost {
    */
   private useIterables(iterables: StateBackedIterables, lazy: boolean): void {
     if (!lazy) {
-      this.readInput = iterables;
+      // Only this ParDo's `process` reads first: the others have no per-element check.
+      this.process = (element) => this.processReading(iterables, element);
       return;
     }
-    this.readInput = undefined;
     for (const name of this.op.outputNames) {
       const pcollectionId = this.op.transform.outputs.get(name) as string;
       this.outputs.set(name, iterables.readingOutputs(this.op.output(name), pcollectionId));

@@ -13,17 +13,18 @@
  *   await`, `toArray()`); the values it emits are read into arrays on the way
  *   out (same bound), so they can be encoded.
  */
-import type { WindowedValue } from "../../coders/index.js";
 import {
   iterableValueReader,
+  IterableTooLargeError,
+  STATE_BACKED_ITERABLE_URN,
   type IterableValueReader,
-} from "../../coders/state-backed-iterable.js";
-import { IterableTooLargeError, STATE_BACKED_ITERABLE_URN } from "../../coders/state-reader.js";
+  type WindowedValue,
+} from "../../coders/index.js";
 import type { pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError } from "../errors.js";
 import { type MaybePromise, type Receiver, withValue } from "../operation.js";
 import { positiveIntegerOption, type OperationContext } from "../registry.js";
-import { coderTreeHas, mainInputPCollection, pcollectionCoders } from "./coder-components.js";
+import { coderTreeHas, pcollectionCoders } from "./coder-components.js";
 
 export const MAX_ITERABLE_BYTES_OPTION = "firefly_max_iterable_bytes";
 export const DEFAULT_MAX_ITERABLE_BYTES = 256 * 1024 * 1024;
@@ -49,11 +50,10 @@ export class StateBackedIterables {
     urn: string,
     payload: pipelineApi.ParDoPayload,
   ): StateBackedIterables | undefined {
-    const mainInputs = [...op.transform.inputs.keys()].filter(
-      (local) => !payload.side_inputs.has(local),
-    );
-    if (mainInputs.length !== 1) return undefined;
-    const main = mainInputPCollection(op.transform, payload.side_inputs.keys());
+    // Not mainInputPCollection: a ParDo without exactly one main input is not an error here.
+    const mains = [...op.transform.inputs].filter(([local]) => !payload.side_inputs.has(local));
+    if (mains.length !== 1) return undefined;
+    const main = mains[0]![1];
     const pcollection = op.descriptor.pcollections.get(main);
     if (!pcollection) return undefined;
     if (!coderTreeHas(op.descriptor, pcollection.coder_id, STATE_BACKED_ITERABLE_URN))

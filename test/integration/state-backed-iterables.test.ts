@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { StateWritingIterable, type IterableStateWriter } from "../../coders/state-reader.js";
+import { StateWritingIterable, type IterableStateWriter } from "../../coders/index.js";
 import { endpointsApi, fnApi, pipelineApi } from "../../proto/index.js";
 import { jsonToStruct } from "../../src/boot/struct-json.js";
 import { FakeRunner } from "../support/fake-runner.js";

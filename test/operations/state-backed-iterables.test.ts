@@ -14,13 +14,14 @@ import {
   GLOBAL_WINDOW,
   NO_FIRING,
   StateBackedIterable,
+  StateWritingIterable,
   StreamDecoder,
+  type IterableStateWriter,
   type KV,
   type StateBackedIterableReader,
   type StatePage,
   type WindowedValue,
 } from "../../coders/index.js";
-import { StateWritingIterable, type IterableStateWriter } from "../../coders/state-reader.js";
 import { COMBINE_GROUPED_VALUES_URN } from "../../operations/combine/combine-grouped-values.js";
 import { COMBINE_PER_KEY_MERGE_ACCUMULATORS_URN } from "../../operations/combine/merge-accumulators.js";
 import { OperationError } from "../../operations/errors.js";

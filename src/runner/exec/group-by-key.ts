@@ -12,13 +12,14 @@ import {
   ByteReader,
   ByteWriter,
   ON_TIME_AND_ONLY_FIRING,
+  StateWritingIterable,
   type BoundedWindow,
   type Coder,
+  type IterableStateWriter,
   type KV,
   type WindowedValue,
   type WindowedValueCoder,
 } from "../../../coders/index.js";
-import { StateWritingIterable, type IterableStateWriter } from "../../../coders/state-reader.js";
 import {
   decodingWriter,
   type BundleWriter,

@@ -3,7 +3,7 @@
  * fusion). A primitive is one registration: its URN and how it runs (see
  * exec/primitives.ts for the built-in ones).
  */
-import type { IterableStateWriter } from "../../../coders/state-reader.js";
+import type { IterableStateWriter } from "../../../coders/index.js";
 import type { PCollectionChannel, SegmentStore } from "../exec/channel.js";
 import type { PipelineModel } from "./pipeline-model.js";
 

@@ -9,7 +9,7 @@
  * transforms as their main input change: runner primitives and side inputs
  * decode the bytes in this process, which reads no state.
  */
-import { STATE_BACKED_ITERABLE_URN } from "../../../coders/state-reader.js";
+import { STATE_BACKED_ITERABLE_URN } from "../../../coders/index.js";
 import { pipelineApi } from "../../../proto/index.js";
 import type { PipelineModel } from "./pipeline-model.js";
 import { isRunnerPrimitive } from "./runner-primitives.js";

@@ -5,7 +5,7 @@
  * `StateKey.runner` (paged with continuation tokens by the State service).
  * Kept for the whole run, like the PCollections that name them.
  */
-import type { IterableStateWriter } from "../../../coders/state-reader.js";
+import type { IterableStateWriter } from "../../../coders/index.js";
 import type { StateService } from "../fn-api/state-service.js";
 
 export class IterableStateStore implements IterableStateWriter {
