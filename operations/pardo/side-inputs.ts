@@ -126,8 +126,10 @@ export class SideInputs {
     const byValue = new Map<unknown, Promise<unknown[]>>();
     const byEncoding = new Map<string, Promise<unknown[]>>();
     let keys: Promise<unknown[]> | undefined;
-    const read = async (key: unknown): Promise<unknown[]> => {
-      const encoded = keyCoder.encode(key, "nested");
+    const read = async (
+      key: unknown,
+      encoded = keyCoder.encode(key, "nested"),
+    ): Promise<unknown[]> => {
       const stateKey = new fnApi.StateKey({
         multimap_side_input: new fnApi.StateKey.MultimapSideInput({
           transform_id: transformId,
@@ -138,10 +140,15 @@ export class SideInputs {
       });
       return decodeViewPages(await state().get(stateKey), valueCoder);
     };
-    const memoized = <K>(memo: Map<K, Promise<unknown[]>>, id: K, key: unknown) => {
+    const memoized = <K>(
+      memo: Map<K, Promise<unknown[]>>,
+      id: K,
+      key: unknown,
+      encoded?: Uint8Array,
+    ) => {
       let values = memo.get(id);
       if (!values) {
-        values = read(key);
+        values = read(key, encoded);
         memo.set(id, values);
         values.catch(() => memo.delete(id));
       }
@@ -150,13 +157,16 @@ export class SideInputs {
     return {
       get: (key: unknown) => {
         if (typeof key === "object" && key !== null) {
-          let id: string;
+          let encoded: Uint8Array;
           try {
-            id = Buffer.from(keyCoder.encode(key, "nested")).toString("latin1");
+            encoded = keyCoder.encode(key, "nested");
           } catch (err) {
             return Promise.reject(err as Error);
           }
-          return memoized(byEncoding, id, key);
+          const id = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length).toString(
+            "latin1",
+          );
+          return memoized(byEncoding, id, key, encoded);
         }
         return memoized(byValue, key, key);
       },
