@@ -15,8 +15,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { createHash } from "node:crypto";
-import { endpointsApi, fnApi, pipelineApi } from "../../proto/index.js";
-import { FILE_TYPE, STAGING_TO_ROLE } from "../../src/boot/artifacts.js";
+import { endpointsApi, fnApi } from "../../proto/index.js";
+import { fileArtifact } from "../../src/jobs/artifact-store.js";
 import { jsonToStruct } from "../../src/boot/struct-json.js";
 import { FakeRunner } from "../support/fake-runner.js";
 import { fireflyBin } from "../support/paths.js";
@@ -228,19 +228,22 @@ test("module DoFns outside the allowed roots are refused; secrets are redacted b
   fs.rmSync(outside, { recursive: true, force: true });
 });
 
-/** A staged-file dependency named `name` with the sha256 of `bytes`. */
-function stagedDependency(name: string, bytes: Uint8Array): pipelineApi.ArtifactInformation {
-  return new pipelineApi.ArtifactInformation({
-    type_urn: FILE_TYPE,
-    type_payload: new pipelineApi.ArtifactFilePayload({
-      path: name,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    }).serializeBinary(),
-    role_urn: STAGING_TO_ROLE,
-    role_payload: new pipelineApi.ArtifactStagingToRolePayload({
-      staged_name: name,
-    }).serializeBinary(),
-  });
+/**
+ * A fake runner that provisions its own control, logging and artifact
+ * endpoints and one staged module, `mod.mjs` with `source`.
+ */
+async function runnerStagingMod(source: string): Promise<FakeRunner> {
+  const runner = await FakeRunner.start();
+  const mod = new TextEncoder().encode(source);
+  runner.artifacts.set("mod.mjs", mod);
+  const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
+  runner.provisionInfo.control_endpoint = url;
+  runner.provisionInfo.logging_endpoint = url;
+  runner.provisionInfo.artifact_endpoint = url;
+  runner.provisionInfo.dependencies = [
+    fileArtifact("mod.mjs", createHash("sha256").update(mod).digest("hex"), "mod.mjs"),
+  ];
+  return runner;
 }
 
 test("a worker's scratch directory is fresh and private: a planted <tmpdir>/firefly-<id> with a symlinked partial is ignored", async () => {
@@ -252,14 +255,7 @@ test("a worker's scratch directory is fresh and private: a planted <tmpdir>/fire
   fs.mkdirSync(planted, { recursive: true, mode: 0o777 });
   fs.chmodSync(path.join(tmp, "firefly-1-1"), 0o777);
   fs.symlinkSync(victim, path.join(planted, "mod.mjs.partial"));
-  const runner = await FakeRunner.start();
-  const mod = new TextEncoder().encode("export default (s) => [s + '?'];\n");
-  runner.artifacts.set("mod.mjs", mod);
-  const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
-  runner.provisionInfo.control_endpoint = url;
-  runner.provisionInfo.logging_endpoint = url;
-  runner.provisionInfo.artifact_endpoint = url;
-  runner.provisionInfo.dependencies = [stagedDependency("mod.mjs", mod)];
+  const runner = await runnerStagingMod("export default (s) => [s + '?'];\n");
   const child = spawn(
     process.execPath,
     [fireflyBin, "boot", "--id=1-1", `--provision_endpoint=${runner.url}`, "--threads=0"],
@@ -312,13 +308,7 @@ test("a worker's scratch directory is fresh and private: a planted <tmpdir>/fire
 test("firefly boot refuses a --semi_persist_dir that other users can write to, naming it and why", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-open-semi-"));
   fs.chmodSync(dir, 0o777);
-  const runner = await FakeRunner.start();
-  const mod = new TextEncoder().encode("export default (s) => [s];\n");
-  runner.artifacts.set("mod.mjs", mod);
-  const url = new endpointsApi.ApiServiceDescriptor({ url: runner.url });
-  runner.provisionInfo.control_endpoint = url;
-  runner.provisionInfo.artifact_endpoint = url;
-  runner.provisionInfo.dependencies = [stagedDependency("mod.mjs", mod)];
+  const runner = await runnerStagingMod("export default (s) => [s];\n");
   const child = spawn(
     process.execPath,
     [

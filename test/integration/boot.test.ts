@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { endpointsApi, pipelineApi } from "../../proto/index.js";
 import { jsonToStruct } from "../../src/boot/struct-json.js";
-import { FILE_TYPE, STAGING_TO_ROLE } from "../../src/boot/artifacts.js";
+import { fileArtifact } from "../../src/jobs/artifact-store.js";
 import { FakeRunner } from "../support/fake-runner.js";
 import {
   dofnPayload,
@@ -25,18 +25,9 @@ import { fireflyBin } from "../support/paths.js";
 import { startWorker } from "../support/worker-process.js";
 import { assertOk, until } from "./support.js";
 
+/** A staged-file dependency named `name` with the sha256 of `bytes`. */
 function staged(name: string, bytes: Uint8Array): pipelineApi.ArtifactInformation {
-  return new pipelineApi.ArtifactInformation({
-    type_urn: FILE_TYPE,
-    type_payload: new pipelineApi.ArtifactFilePayload({
-      path: name,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    }).serializeBinary(),
-    role_urn: STAGING_TO_ROLE,
-    role_payload: new pipelineApi.ArtifactStagingToRolePayload({
-      staged_name: name,
-    }).serializeBinary(),
-  });
+  return fileArtifact(name, createHash("sha256").update(bytes).digest("hex"), name);
 }
 
 test("boot with only --id and --provision_endpoint: endpoints, options and staged modules come from the runner", async () => {

@@ -35,6 +35,18 @@ function call<Req, Res>(
   );
 }
 
+/** The id of the job named `name` once GetJobs lists it RUNNING (polls every 100 ms). */
+async function runningJobId(client: jobApi.JobServiceClient, name: string): Promise<string> {
+  for (;;) {
+    const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
+    const jobId = job_info.find(
+      (j) => j.job_name === name && j.state === jobApi.JobState.Enum.RUNNING,
+    )?.job_id;
+    if (jobId) return jobId;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 before(async () => {
   server = await startJobServer({ port: 0, artifactsDir: path.join(root, "artifacts") });
   const logger = pino({ level: "warn" }, pino.destination({ dest: 2, sync: true }));
@@ -162,14 +174,7 @@ test("cancelling a running job reaches CANCELLED", async () => {
   const running = p.run() as Promise<PortableResult>;
   const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
   try {
-    let jobId: string | undefined;
-    while (!jobId) {
-      const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
-      jobId = job_info.find(
-        (j) => j.job_name === "sleepy" && j.state === jobApi.JobState.Enum.RUNNING,
-      )?.job_id;
-      if (!jobId) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const jobId = await runningJobId(client, "sleepy");
     // Let the sleeping bundle start on the worker.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await call(client.Cancel.bind(client), new jobApi.CancelJobRequest({ job_id: jobId }));
@@ -389,14 +394,7 @@ test("GetArtifact serves a job only its own stored files, under a path its worke
   const running = p.run() as Promise<PortableResult>;
   const client = new jobApi.JobServiceClient(server.url, grpc.credentials.createInsecure());
   try {
-    let jobId: string | undefined;
-    while (!jobId) {
-      const { job_info } = await call(client.GetJobs.bind(client), new jobApi.GetJobsRequest());
-      jobId = job_info.find(
-        (j) => j.job_name === "scoped" && j.state === jobApi.JobState.Enum.RUNNING,
-      )?.job_id;
-      if (!jobId) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const jobId = await runningJobId(client, "scoped");
     const { pipeline } = await call(
       client.GetPipeline.bind(client),
       new jobApi.GetJobPipelineRequest({ job_id: jobId }),

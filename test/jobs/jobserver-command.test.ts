@@ -4,7 +4,7 @@
  * what it reads, and its temporary artifacts directory goes at SIGTERM.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +15,22 @@ import type { PortableResult } from "../../src/jobs/portable-runner.js";
 import { Pipeline } from "../../src/pipeline/index.js";
 import { fireflyBin } from "../support/paths.js";
 
+/** The address `firefly jobserver` prints it listens on; rejects (with its output) if it exits first. */
+function listeningAddress(child: ChildProcess, stderr: () => string = () => ""): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`jobserver exited with ${code}: ${out}${stderr()}`)),
+    );
+  });
+}
+
 test("firefly jobserver runs a submitted job and stops on SIGTERM", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-jobserver-cli-"));
   const child = spawn(
@@ -24,16 +40,7 @@ test("firefly jobserver runs a submitted job and stops on SIGTERM", async () => 
   );
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.setEncoding("utf8");
-      child.stdout.on("data", (chunk: string) => {
-        out += chunk;
-        const match = /listening on (\S+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`jobserver exited with ${code}: ${out}`)));
-    });
+    const address = await listeningAddress(child);
     const p = new Pipeline({
       runner: "portable",
       job_endpoint: address,
@@ -68,18 +75,7 @@ test("firefly jobserver --max_message_bytes refuses larger messages; SIGTERM rem
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.setEncoding("utf8");
-      child.stdout.on("data", (chunk: string) => {
-        out += chunk;
-        const match = /listening on (\S+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once("exit", (code) =>
-        reject(new Error(`jobserver exited with ${code}: ${out}${err}`)),
-      );
-    });
+    const address = await listeningAddress(child, () => err);
     const scratch = fs.readdirSync(tmp).filter((d) => d.startsWith("firefly-jobserver-"));
     assert.equal(scratch.length, 1, "a private temporary artifacts directory");
     assert.equal(fs.statSync(path.join(tmp, scratch[0])).mode & 0o777, 0o700);

@@ -7,28 +7,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { artifactApi, pipelineApi } from "../../proto/index.js";
+import { fileArtifact } from "../../src/jobs/artifact-store.js";
 import {
-  FILE_TYPE,
-  STAGING_TO_ROLE,
   privateScratchDir,
   retrieveArtifacts,
   safeArtifactName,
 } from "../../src/boot/artifacts.js";
 import { addUserCodeRoot, loadUserExport } from "../../operations/user-code/load-user-code.js";
 
-function artifact(name: string, sha256: string): pipelineApi.ArtifactInformation {
-  return new pipelineApi.ArtifactInformation({
-    type_urn: FILE_TYPE,
-    type_payload: new pipelineApi.ArtifactFilePayload({
-      path: `/staging/${name}`,
-      sha256,
-    }).serializeBinary(),
-    role_urn: STAGING_TO_ROLE,
-    role_payload: new pipelineApi.ArtifactStagingToRolePayload({
-      staged_name: name,
-    }).serializeBinary(),
-  });
-}
+const artifact = (name: string, sha256: string): pipelineApi.ArtifactInformation =>
+  fileArtifact(`/staging/${name}`, sha256, name);
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

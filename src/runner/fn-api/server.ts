@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { fnApi, provisionApi } from "../../../proto/index.js";
+import { DEFAULT_LIMITS } from "../../../operations/registry.js";
 import { LoggingService } from "./logging-service.js";
 import { StateService } from "./state-service.js";
 import { WorkerConnection, type ControlCall, type DataCall } from "./worker-connection.js";
@@ -19,12 +20,12 @@ function workerIdOf(call: { metadata: grpc.Metadata }): string {
 export class FnApiServer {
   /**
    * Largest message read from a worker: one maximal element (the workers'
-   * own limit, --max_element_bytes, 512 MiB by default; a large element's
+   * own default limit, --max_element_bytes, DEFAULT_LIMITS; a large element's
    * output is one Data chunk) plus 1 MiB of framing. Unlimited, any local
    * process could make the runner buffer gigabytes.
    */
   private readonly server = new grpc.Server({
-    "grpc.max_receive_message_length": 513 * 1024 * 1024,
+    "grpc.max_receive_message_length": DEFAULT_LIMITS.maxElementBytes + 1024 * 1024,
     "grpc.max_send_message_length": -1,
   });
   readonly descriptors = new Map<string, fnApi.ProcessBundleDescriptor>();
