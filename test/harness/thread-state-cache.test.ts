@@ -97,6 +97,8 @@ class World {
   private bundles = 0;
   /** The conductor's side of the last bundle. */
   conductor: BundleState | undefined;
+  /** Reads the threads sent over their ports (the conductor's cache answers some). */
+  portGets = 0;
   /** The conductor fails every write request of a thread (e.g. no state endpoint). */
   refuseOverPort = false;
 
@@ -124,7 +126,10 @@ class World {
     const decode = (key: Uint8Array) => fnApi.StateKey.deserializeBinary(key);
     const transport: StateTransport = {
       scope: (since, own) => Promise.resolve(conductor.threadScope(since, own)),
-      get: (key) => conductor.get(decode(key)),
+      get: (key) => {
+        this.portGets++;
+        return conductor.get(decode(key));
+      },
       getPage: (key, token) => conductor.getPage(decode(key), token),
       write: (op, key, data) => {
         if (this.refuseOverPort) return Promise.reject(new Error("refused by the conductor"));
@@ -189,6 +194,7 @@ test("concurrent reads of one key share one request", async () => {
   const reads = await Promise.all([1, 2, 3].map(() => bundle.get(sideKey(1))));
   assert.deepEqual(reads.map(flat), [[7], [7], [7]]);
   assert.equal(world.channel.requests.get, 1);
+  assert.equal(world.portGets, 1, "the thread shares its read (not only the conductor)");
   // Two threads' bundles at once: the conductor shares its read too.
   world.set(sideKey(2), bytes(8));
   const both = await Promise.all(
