@@ -47,6 +47,12 @@ export interface HarnessOptions {
    * Pool threads always do this. @default false
    */
   handleStrayErrors?: boolean;
+  /**
+   * With pool threads, run a bundle on the conductor when its descriptor's
+   * recent bundles were all quick (small-bundle-policy.ts); pipeline option
+   * `firefly_inline_small_bundles`. @default handleStrayErrors (on under `firefly boot`)
+   */
+  inlineSmallBundles?: boolean;
   /** Heap limit of each pool thread in MiB: a runaway bundle kills only its thread. @default 4096 */
   maxThreadHeapMb?: number;
   /** Largest single element a data source accepts, in bytes. @default 536870912 */
@@ -89,6 +95,7 @@ export interface HarnessConfig {
   prometheusUserCounters: boolean;
   captureConsole: boolean;
   handleStrayErrors: boolean;
+  inlineSmallBundles: boolean;
   maxElementBytes: number;
   maxStateReadBytes: number;
   maxThreadHeapMb: number;
@@ -127,6 +134,20 @@ function integerOption(
       `pipeline option ${name} must be a positive integer, got ${JSON.stringify(value)}`,
     );
   return n;
+}
+
+/** A boolean pipeline option (true/false or "true"/"false"; undefined when absent). */
+function booleanOption(
+  options: Record<string, unknown> | undefined,
+  name: string,
+): boolean | undefined {
+  const value = options?.[name];
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new TypeError(
+    `pipeline option ${name} must be true or false, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** Whether Beam's `experiments` option (a list or a comma-separated string) names `name`. */
@@ -187,6 +208,11 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
     prometheusUserCounters: options.prometheusUserCounters ?? false,
     captureConsole: options.captureConsole ?? false,
     handleStrayErrors: options.handleStrayErrors ?? false,
+    inlineSmallBundles:
+      options.inlineSmallBundles ??
+      booleanOption(options.pipelineOptions, "firefly_inline_small_bundles") ??
+      options.handleStrayErrors ??
+      false,
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
     maxStateReadBytes: positiveInteger(
       "maxStateReadBytes",

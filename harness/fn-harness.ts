@@ -12,6 +12,8 @@ import "./control/handlers.js";
 import { InlineExecutor, type BundleExecutor } from "./bundle/inline-executor.js";
 import { ProcessorCache } from "./bundle/processor-cache.js";
 import { PoolExecutor } from "./pool/pool-executor.js";
+import { HybridExecutor } from "./bundle/hybrid-executor.js";
+import { SmallBundlePolicy } from "./bundle/small-bundle-policy.js";
 import { compileHarnessConfig, type HarnessConfig, type HarnessOptions } from "./config.js";
 import { ControlClient } from "./control/control-client.js";
 import { DescriptorCache } from "./control/descriptor-cache.js";
@@ -63,34 +65,38 @@ export class FnHarness {
     const stateCache = new StateCache(this.config.stateCacheBytes);
     const sampling = this.config.dataSampling;
     const dataSampler = sampling ? new DataSampler(sampling) : undefined;
+    const inline = (): InlineExecutor =>
+      new InlineExecutor({
+        channels: this.channels,
+        processors: new ProcessorCache(logger, {
+          maxElementBytes: this.config.maxElementBytes,
+          pipelineOptions: this.config.pipelineOptions,
+          dataSampling:
+            sampling && dataSampler ? { ...sampling, sink: dataSampler, describeError } : undefined,
+        }),
+        stateCache,
+        flushPolicy: this.config.flushPolicy,
+        logger,
+      });
+    const pool = (): PoolExecutor =>
+      new PoolExecutor({
+        threads: this.config.threads,
+        channels: this.channels,
+        stateCache,
+        logger,
+        logLevel: this.config.logLevel,
+        maxElementBytes: this.config.maxElementBytes,
+        flushPolicy: this.config.flushPolicy,
+        maxThreadHeapMb: this.config.maxThreadHeapMb,
+        pipelineOptions: this.config.pipelineOptions,
+        dataSampling: sampling && dataSampler ? { ...sampling, sink: dataSampler } : undefined,
+      });
     const executor: BundleExecutor =
       this.config.threads === 0
-        ? new InlineExecutor({
-            channels: this.channels,
-            processors: new ProcessorCache(logger, {
-              maxElementBytes: this.config.maxElementBytes,
-              pipelineOptions: this.config.pipelineOptions,
-              dataSampling:
-                sampling && dataSampler
-                  ? { ...sampling, sink: dataSampler, describeError }
-                  : undefined,
-            }),
-            stateCache,
-            flushPolicy: this.config.flushPolicy,
-            logger,
-          })
-        : new PoolExecutor({
-            threads: this.config.threads,
-            channels: this.channels,
-            stateCache,
-            logger,
-            logLevel: this.config.logLevel,
-            maxElementBytes: this.config.maxElementBytes,
-            flushPolicy: this.config.flushPolicy,
-            maxThreadHeapMb: this.config.maxThreadHeapMb,
-            pipelineOptions: this.config.pipelineOptions,
-            dataSampling: sampling && dataSampler ? { ...sampling, sink: dataSampler } : undefined,
-          });
+        ? inline()
+        : this.config.inlineSmallBundles
+          ? new HybridExecutor(inline(), pool(), new SmallBundlePolicy())
+          : pool();
     this.services = {
       workerId,
       logger,

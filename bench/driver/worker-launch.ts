@@ -14,7 +14,8 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { fireflyBin } from "../../test/support/paths.js";
 
-export type WorkerKind = "firefly" | "beam";
+/** `echo`: the transport floor (bench/driver/echo-worker.ts), for latency. */
+export type WorkerKind = "firefly" | "beam" | "echo";
 
 export interface LaunchOptions {
   /** Firefly `--threads` (undefined: the worker's default, one per core). */
@@ -60,13 +61,18 @@ export const beamWorkerMain = path.join(
 /** A label for tables: `Firefly` / `Firefly threads=2` / `apache-beam 2.49`. */
 export function workerLabel(kind: WorkerKind, options: LaunchOptions = {}): string {
   if (kind === "beam") return "apache-beam 2.49";
+  if (kind === "echo") return "grpc-js floor (echo worker)";
   const parts = ["Firefly"];
   if (options.threads !== undefined) parts.push(`threads=${options.threads}`);
   if (options.metricsPort !== undefined) parts.push("metrics on");
   return parts.join(" ");
 }
 
+/** The echo worker's script (compiled next to this file). */
+const echoWorkerMain = new URL("./echo-worker.js", import.meta.url).pathname;
+
 function scriptArgs(kind: WorkerKind, id: string, url: string, options: LaunchOptions): string[] {
+  if (kind === "echo") return [echoWorkerMain, `--id=${id}`, `--control_endpoint=${url}`];
   if (kind === "beam") {
     return [
       beamWorkerMain,

@@ -38,6 +38,13 @@ const OPTIONS: [
   ],
   ["firefly_threads", T.INTEGER, "worker", "", "the same, read by workers from provisioning"],
   [
+    "firefly_inline_small_bundles",
+    T.BOOLEAN,
+    "worker",
+    "true",
+    "with threads, run a bundle on the worker's main thread when its stage's recent bundles were all quick",
+  ],
+  [
     "gbk_memory_mb",
     T.INTEGER,
     "runner",

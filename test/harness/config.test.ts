@@ -51,3 +51,28 @@ test("data sampling is on with experiments=enable_data_sampling, in either form"
     /dataSamplingPeriodMs must be a positive integer/,
   );
 });
+
+test("small bundles on the conductor: on with stray-error handling, the pipeline option and the option override", () => {
+  const inline = (o: Partial<Parameters<typeof compileHarnessConfig>[0]>) =>
+    compileHarnessConfig({ ...base, ...o }).inlineSmallBundles;
+  assert.equal(
+    inline({}),
+    false,
+    "a library harness without stray-error handling keeps bundles in the pool",
+  );
+  assert.equal(inline({ handleStrayErrors: true }), true, "firefly boot turns it on");
+  for (const off of [false, "false"])
+    assert.equal(
+      inline({ handleStrayErrors: true, pipelineOptions: { firefly_inline_small_bundles: off } }),
+      false,
+    );
+  assert.equal(inline({ pipelineOptions: { firefly_inline_small_bundles: "true" } }), true);
+  assert.equal(
+    inline({ inlineSmallBundles: false, pipelineOptions: { firefly_inline_small_bundles: true } }),
+    false,
+  );
+  assert.throws(
+    () => inline({ pipelineOptions: { firefly_inline_small_bundles: "yes" } }),
+    /firefly_inline_small_bundles must be true or false, got "yes"/,
+  );
+});
