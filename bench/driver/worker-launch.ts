@@ -134,13 +134,29 @@ export function launchWorker(
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
 const CLOCK_TICKS = 100;
 
-/** CPU time (utime + stime) and VmHWM of a live process. */
-export function readUsage(pid: number): Usage {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+/** CPU time (utime + stime, ms) of each thread of a live process, by thread id. */
+export function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuMsOfStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+function cpuMsOfStat(stat: string): number {
   // Fields after the command name "(...)": state is field 3; utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time (utime + stime) and VmHWM of a live process. */
+export function readUsage(pid: number): Usage {
+  const cpuMs = cpuMsOfStat(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, peakRssBytes: hwmKb * 1024 };
+  return { cpuMs, peakRssBytes: hwmKb * 1024 };
 }
