@@ -62,6 +62,7 @@ export {
   type LogicalTypeFactory,
 } from "./logical-types.js";
 export { NULLABLE_URN, NullableCoder } from "./nullable.js";
+export { OFFSET_RANGE_URN, OffsetRangeCoder, type OffsetRangeValue } from "./offset-range.js";
 export { OpaqueCoder } from "./opaque.js";
 export {
   PARAM_WINDOWED_VALUE_URN,

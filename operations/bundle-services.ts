@@ -49,4 +49,9 @@ export interface BundleServices {
   readonly state: StateAccess;
   /** Registers a bundle-finalization callback (answered in `finalize_bundle`). */
   registerFinalization(callback: FinalizationCallback): void;
+  /**
+   * Work the bundle hands back to the runner (a splittable DoFn's checkpoint):
+   * the ProcessBundleResponse lists it in `residual_roots`.
+   */
+  addResidual(residual: fnApi.DelayedBundleApplication): void;
 }

@@ -16,6 +16,8 @@ import "./combine/merge-accumulators.js";
 import "./combine/extract-outputs.js";
 import "./combine/convert-to-accumulators.js";
 import "./combine/combine-grouped-values.js";
+import "./sdf/restriction-steps.js";
+import "./sdf/process-sized.js";
 
 export { registerOperation, operationFactory, registeredOperationUrns } from "./registry.js";
 export type { OperationContext, OperationFactory } from "./registry.js";

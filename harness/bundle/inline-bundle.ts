@@ -21,6 +21,7 @@ import { endpointsOf } from "./descriptor-endpoints.js";
 export class InlineBundleServices implements BundleServices {
   private readonly sinks: BufferedElementSink[] = [];
   readonly finalizations: FinalizationCallback[] = [];
+  readonly residuals: fnApi.DelayedBundleApplication[] = [];
   private readonly bundleState: BundleState | undefined;
   private bundleLogger: Logger | undefined;
 
@@ -91,6 +92,10 @@ export class InlineBundleServices implements BundleServices {
 
   registerFinalization(callback: FinalizationCallback): void {
     this.finalizations.push(callback);
+  }
+
+  addResidual(residual: fnApi.DelayedBundleApplication): void {
+    this.residuals.push(residual);
   }
 
   /** Waits for every state write of the bundle (before its response is sent). */

@@ -28,6 +28,8 @@ import { ProgressView } from "./progress-view.js";
 export interface BundleOutcome {
   monitoringInfos: metricsApi.MonitoringInfo[];
   finalizations: FinalizationCallback[];
+  /** Work handed back to the runner (`ProcessBundleResponse.residual_roots`). */
+  residuals: fnApi.DelayedBundleApplication[];
 }
 
 export interface BundleExecutor {
@@ -129,6 +131,7 @@ export class InlineExecutor implements BundleExecutor {
           ...operationsMonitoringInfos(processor.allOperations),
         ],
         finalizations: services.finalizations,
+        residuals: services.residuals,
       };
       processors.release(processor);
       return outcome;

@@ -62,6 +62,7 @@ async function processBundle(request: fnApi.InstructionRequest, h: HarnessServic
       monitoring_infos: outcome.monitoringInfos,
       monitoring_data: h.shortIds.toMonitoringData(outcome.monitoringInfos),
       requires_finalization: requiresFinalization,
+      residual_roots: outcome.residuals,
     }),
   };
 }

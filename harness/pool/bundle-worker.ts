@@ -165,6 +165,7 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
       monitoringInfos: infos.map(toPlain),
       requiresFinalization: services.finalizations.length > 0,
       outputs: services.outputsPosted,
+      residuals: services.residuals.map((r) => r.serializeBinary()),
     };
   } catch (err) {
     services.abandon();

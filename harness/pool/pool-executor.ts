@@ -192,6 +192,9 @@ export class PoolExecutor implements BundleExecutor {
           ...(entry.progress ? executionTimeInfos(entry.progress, executionSampler.periodMs) : []),
         ],
         finalizations: result.requiresFinalization ? [() => this.finalize(instructionId)] : [],
+        residuals: result.residuals.map((bytes) =>
+          fnApi.DelayedBundleApplication.deserializeBinary(bytes),
+        ),
       };
     } catch (err) {
       throw new BundleError(

@@ -6,6 +6,7 @@
  * pulled in windows of INBOUND_WINDOW_BYTES.
  */
 import type { MessagePort } from "node:worker_threads";
+import type { fnApi } from "../../proto/index.js";
 import type { Logger } from "pino";
 import type {
   BundleServices,
@@ -39,6 +40,7 @@ interface Waiter {
 
 export class PortBundleServices implements BundleServices, InboundSource {
   readonly finalizations: FinalizationCallback[] = [];
+  readonly residuals: fnApi.DelayedBundleApplication[] = [];
   private readonly inbound = new AsyncQueue<InboundItem>();
   private inboundUnpulled = 0;
   private nextId = 1;
@@ -94,6 +96,10 @@ export class PortBundleServices implements BundleServices, InboundSource {
 
   registerFinalization(callback: FinalizationCallback): void {
     this.finalizations.push(callback);
+  }
+
+  addResidual(residual: fnApi.DelayedBundleApplication): void {
+    this.residuals.push(residual);
   }
 
   /** Waits for every state write to be acknowledged; throws the first failure. */

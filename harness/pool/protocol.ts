@@ -51,6 +51,8 @@ export interface BundleTaskResult {
   requiresFinalization: boolean;
   /** Output messages the bundle posted (the last one per stream is not acknowledged). */
   outputs: number;
+  /** Residual roots (serialized DelayedBundleApplications) the bundle hands back to the runner. */
+  residuals: Uint8Array[];
 }
 
 export type ToThread =

@@ -10,6 +10,8 @@ import type { ParDoHost } from "./pardo-host.js";
 export class DoFnContext {
   /** The element being processed (undefined in startBundle/finishBundle). */
   current: WindowedValue<unknown> | undefined;
+  /** The restriction tracker of the element being processed (splittable DoFns only). */
+  tracker: unknown = undefined;
 
   constructor(
     private readonly host: ParDoHost,
@@ -91,6 +93,16 @@ export class DoFnContext {
     clear(tag?: string): void;
   } {
     return this.host.timer(family, this.element("timer"));
+  }
+
+  /**
+   * Splittable DoFns: stop here and let the runner resume the unclaimed rest
+   * of the restriction after `millis` (a self-checkpoint). Return from
+   * `process` right after calling it.
+   */
+  resumeAfter(millis = 0): void {
+    this.element("resumeAfter");
+    this.host.resumeAfter(millis);
   }
 
   get bundleFinalizer(): { register(callback: () => unknown): void } {

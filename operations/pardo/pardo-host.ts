@@ -23,4 +23,6 @@ export interface ParDoHost {
   state(name: string, element: WindowedValue<unknown>): unknown;
   timer(family: string, element: WindowedValue<unknown>): TimerHandle;
   registerFinalization(callback: () => unknown): void;
+  /** A splittable DoFn's self-checkpoint: the rest of its restriction resumes after `millis`. */
+  resumeAfter(millis: number): void;
 }

@@ -29,11 +29,11 @@ export const FIREFLY_DOFN_URN = "firefly:dofn:v1";
 export const MAIN_OUTPUT_TAG = "main";
 
 export class ParDoOperation implements Operation, ParDoHost {
-  readonly urn = PARDO_URN;
+  readonly urn: string = PARDO_URN;
   readonly transformId: string;
   readonly metrics = new MetricsContainer();
   private dofn: DoFn | undefined;
-  private readonly ctx: DoFnContext;
+  protected readonly ctx: DoFnContext;
   private readonly emitter = new OutputEmitter();
   private readonly outputs = new Map<string, Receiver>();
   private readonly mainTag: string | undefined;
@@ -192,6 +192,14 @@ export class ParDoOperation implements Operation, ParDoHost {
     return this.features.timer(family, element);
   }
 
+  resumeAfter(_millis: number): void {
+    throw new OperationError(
+      this.transformId,
+      this.urn,
+      "ctx.resumeAfter is only for splittable DoFns (a DoFn with initialRestriction)",
+    );
+  }
+
   registerFinalization(callback: () => unknown): void {
     this.op.bundle().registerFinalization(async () => {
       await this.invoke("bundle finalization callback", callback);
@@ -200,7 +208,7 @@ export class ParDoOperation implements Operation, ParDoHost {
 
   // internals
 
-  private userFn(): DoFn {
+  protected userFn(): DoFn {
     const dofn = this.dofn;
     if (!dofn) throw new OperationError(this.transformId, this.urn, "DoFn used before setup");
     return dofn;

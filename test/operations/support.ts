@@ -150,6 +150,7 @@ export function noBundleServices(
       return state;
     },
     registerFinalization: unavailable("registerFinalization"),
+    addResidual: unavailable("addResidual"),
   };
 }
 

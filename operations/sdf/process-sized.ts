@@ -1,0 +1,227 @@
+/**
+ * `beam:transform:sdf_process_sized_element_and_restrictions:v1`: runs a
+ * splittable DoFn's `process` on `KV(KV(element, KV(restriction, state)),
+ * size)` elements. Each window of an element gets its own tracker over the
+ * element's restriction (`ctx.tracker`); `process` claims positions with
+ * `tryClaim` and stops when it returns false. After `process`:
+ *   - after `ctx.resumeAfter(ms)` (a self-checkpoint) the tracker is split
+ *     at the last claimed position and the rest goes back to the runner as a
+ *     residual root of the bundle response, with `ms` as its requested delay;
+ *   - the tracker must be done (`checkDone`): work neither claimed nor split
+ *     away is an error naming the restriction.
+ * Everything else (outputs, side inputs, metrics, finalization) is the
+ * ParDo's.
+ */
+import type { Coder, WindowedValue } from "../../coders/index.js";
+import { WindowedValueCoder } from "../../coders/index.js";
+import { fnApi, wkt, type pipelineApi } from "../../proto/index.js";
+import { errorMessage, OperationError, UserCodeError } from "../errors.js";
+import type { MaybePromise } from "../operation.js";
+import { mainInputPCollection, pcollectionCoders } from "../pardo/coder-components.js";
+import { ParDoOperation } from "../pardo/pardo-operation.js";
+import { registerOperation, type OperationContext } from "../registry.js";
+import type { UserCodeSpec } from "../user-code/user-code-spec.js";
+import { PROCESS_SIZED_URN, sdfPayload, type SizedElement } from "./restriction-steps.js";
+import {
+  describeRestriction,
+  isSplittable,
+  SplittableMethods,
+  type RestrictionTracker,
+} from "./splittable-dofn.js";
+
+interface KV {
+  key: unknown;
+  value: unknown;
+}
+
+function kvOf(value: unknown, what: string, transformId: string): KV {
+  if (value === null || typeof value !== "object" || !("key" in value) || !("value" in value))
+    throw new OperationError(transformId, PROCESS_SIZED_URN, `${what} is not a KV {key, value}`);
+  return value as KV;
+}
+
+/** A Duration proto of `millis` milliseconds. */
+function duration(millis: number): wkt.Duration {
+  const whole = Math.floor(millis);
+  return new wkt.Duration({
+    seconds: Math.floor(whole / 1000),
+    nanos: (whole % 1000) * 1_000_000,
+  });
+}
+
+export class SdfProcessSizedOperation extends ParDoOperation {
+  override readonly urn: string = PROCESS_SIZED_URN;
+  private methods: SplittableMethods | undefined;
+  /** The main input's local name and windowed coder (residuals are encoded with it). */
+  private readonly inputId: string;
+  private readonly inputCoder: Coder<WindowedValue<unknown>>;
+  /** Set by ctx.resumeAfter while the current element runs: the residual's delay. */
+  private checkpointMillis: number | undefined;
+
+  constructor(
+    private readonly context: OperationContext,
+    payload: pipelineApi.ParDoPayload,
+    spec: UserCodeSpec,
+  ) {
+    super(context, payload, spec);
+    try {
+      const pcollectionId = mainInputPCollection(context.transform, payload.side_inputs.keys());
+      this.inputId = [...context.transform.inputs].find(([, id]) => id === pcollectionId)![0];
+      const { valueCoderId, windowCoderId } = pcollectionCoders(context.descriptor, pcollectionId);
+      this.inputCoder = new WindowedValueCoder(
+        context.coder(valueCoderId),
+        context.coder(windowCoderId) as never,
+      );
+    } catch (err) {
+      throw new OperationError(context.transformId, PROCESS_SIZED_URN, errorMessage(err), {
+        cause: err,
+      });
+    }
+  }
+
+  override async setup(): Promise<void> {
+    await super.setup();
+    const dofn = this.userFn();
+    if (!isSplittable(dofn))
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        "the DoFn is not splittable: it has no initialRestriction method",
+      );
+    this.methods = new SplittableMethods(dofn, this.transformId, this.ctx);
+  }
+
+  override process(element: WindowedValue<unknown>): MaybePromise {
+    const sized = kvOf(element.value, "the input element", this.transformId);
+    const paired = kvOf(sized.key, "the sized element's key", this.transformId);
+    const pair = kvOf(paired.value, "the restriction pair", this.transformId);
+    return this.processEachWindow(element, paired.key, pair.key, pair.value, 0);
+  }
+
+  override resumeAfter(millis: number): void {
+    if (this.ctx.tracker === undefined)
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        "ctx.resumeAfter is only available while process runs",
+      );
+    if (typeof millis !== "number" || !(millis >= 0))
+      throw new TypeError(`ctx.resumeAfter(millis) needs a number ≥ 0, got ${String(millis)}`);
+    this.checkpointMillis = millis;
+  }
+
+  override async finishBundle(): Promise<void> {
+    this.ctx.tracker = undefined;
+    await super.finishBundle();
+  }
+
+  private processEachWindow(
+    element: WindowedValue<unknown>,
+    value: unknown,
+    restriction: unknown,
+    state: unknown,
+    from: number,
+  ): MaybePromise {
+    const methods = this.methods as SplittableMethods;
+    for (let i = from; i < element.windows.length; i++) {
+      const inWindow: WindowedValue<unknown> = {
+        value,
+        timestamp: element.timestamp,
+        windows: [element.windows[i]],
+        pane: element.pane,
+      };
+      const tracker = methods.createTracker(restriction);
+      this.checkpointMillis = undefined;
+      this.ctx.tracker = tracker;
+      const pending = super.process(inWindow);
+      const next = () => this.processEachWindow(element, value, restriction, state, i + 1);
+      if (pending)
+        return pending.then(() => this.afterProcess(inWindow, state, tracker)).then(next);
+      const after = this.afterProcess(inWindow, state, tracker);
+      if (after) return after.then(next);
+    }
+    return undefined;
+  }
+
+  /** Checkpoints if asked, checks the tracker is done, and hands the residual back. */
+  private afterProcess(
+    element: WindowedValue<unknown>,
+    state: unknown,
+    tracker: RestrictionTracker,
+  ): MaybePromise {
+    const delay = this.checkpointMillis;
+    this.checkpointMillis = undefined;
+    this.ctx.tracker = undefined;
+    let residual: unknown;
+    if (delay !== undefined) {
+      try {
+        residual = tracker.trySplit(0)?.residual;
+      } catch (err) {
+        throw new UserCodeError(
+          this.transformId,
+          `trySplit (restriction ${describeRestriction(tracker.currentRestriction())})`,
+          err,
+        );
+      }
+    }
+    try {
+      tracker.checkDone();
+    } catch (err) {
+      throw new UserCodeError(
+        this.transformId,
+        `process (restriction ${describeRestriction(tracker.currentRestriction())})`,
+        err,
+      );
+    }
+    if (residual === undefined) return undefined;
+    const methods = this.methods as SplittableMethods;
+    const size = methods.restrictionSize(element.value, residual);
+    const handBack = (s: number): void => this.addResidual(element, state, residual, s, delay ?? 0);
+    if (size instanceof Promise) return size.then(handBack);
+    handBack(size);
+    return undefined;
+  }
+
+  private addResidual(
+    element: WindowedValue<unknown>,
+    state: unknown,
+    restriction: unknown,
+    size: number,
+    delayMillis: number,
+  ): void {
+    const methods = this.methods as SplittableMethods;
+    const value: SizedElement = {
+      key: { key: element.value, value: { key: restriction, value: state } },
+      value: methods.checkedSize(size, restriction),
+    };
+    let bytes: Uint8Array;
+    try {
+      bytes = this.inputCoder.encode(
+        { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane },
+        "nested",
+      );
+    } catch (err) {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        `cannot encode the residual restriction ${describeRestriction(restriction)} with the input coder: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+    this.context.bundle().addResidual(
+      new fnApi.DelayedBundleApplication({
+        application: new fnApi.BundleApplication({
+          transform_id: this.transformId,
+          input_id: this.inputId,
+          element: bytes,
+        }),
+        requested_time_delay: duration(delayMillis),
+      }),
+    );
+  }
+}
+
+registerOperation(PROCESS_SIZED_URN, (op: OperationContext) => {
+  const { payload, spec } = sdfPayload(op, PROCESS_SIZED_URN);
+  return new SdfProcessSizedOperation(op, payload, spec);
+});

@@ -1,0 +1,218 @@
+/**
+ * Splittable DoFns in the real worker process, inline and in pool threads:
+ * the runner-side expansion (pair with restriction → split and size →
+ * truncate → process sized elements) over real gRPC, every position
+ * processed exactly once, a self-checkpoint handed back as a residual root
+ * (with its delay) that a second bundle resumes, and errors that name the
+ * SDF method and the restriction.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { GLOBAL_WINDOW, NO_FIRING, type WindowedValue } from "../../coders/index.js";
+import type { fnApi } from "../../proto/index.js";
+import {
+  addCoder,
+  coderOf,
+  dofnPayload,
+  encodeGlobal,
+  kv,
+  linearDescriptor,
+  STR,
+  valuesOf,
+  windowed,
+  type CoderSpec,
+} from "../support/descriptors.js";
+import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
+import { assertOk } from "./support.js";
+
+const OFFSET: CoderSpec = { urn: "firefly:coder:offset_range:v1" };
+const RESTRICTION = kv(OFFSET, {
+  urn: "beam:coder:nullable:v1",
+  components: [{ urn: "beam:coder:bytes:v1" }],
+});
+const PAIRED = kv(STR, RESTRICTION);
+const SIZED = kv(PAIRED, { urn: "beam:coder:double:v1" });
+const RESTRICTION_CODER_ID = addCoder(new Map(), RESTRICTION);
+
+/**
+ * Positions are the characters of a string. splitRestriction halves it;
+ * elements starting with "cp" checkpoint after two claims; "lazy" stops
+ * claiming early without a checkpoint (an error); "bad-size" sizes -1.
+ */
+const CHARS = `export default {
+  initialRestriction(s) { return { start: 0n, stop: BigInt(s.length) }; },
+  splitRestriction(s, r) {
+    if (r.stop - r.start < 2n) return [r];
+    const mid = r.start + (r.stop - r.start) / 2n;
+    return [{ start: r.start, stop: mid }, { start: mid, stop: r.stop }];
+  },
+  restrictionSize(s, r) { return s === "bad-size" ? -1 : Number(r.stop - r.start); },
+  async process(s, ctx) {
+    const out = [];
+    let claimed = 0;
+    for (let i = ctx.tracker.currentRestriction().start; ctx.tracker.tryClaim(i); i++) {
+      out.push(s + "@" + i + ":" + s[Number(i)]);
+      claimed++;
+      if (s.startsWith("cp") && claimed === 2) { ctx.resumeAfter(2500); break; }
+      if (s === "lazy" && claimed === 1) break;
+    }
+    return out;
+  },
+};`;
+
+const step = (id: string, urn: string, output: CoderSpec) => ({
+  id,
+  urn,
+  output,
+  payload: dofnPayload({ source: CHARS }, { restriction_coder_id: RESTRICTION_CODER_ID }),
+});
+
+function descriptors(url: string): fnApi.ProcessBundleDescriptor[] {
+  return [
+    linearDescriptor({
+      id: "sdf",
+      url,
+      input: STR,
+      steps: [
+        step("pair", "beam:transform:sdf_pair_with_restriction:v1", PAIRED),
+        step("split", "beam:transform:sdf_split_and_size_restrictions:v1", SIZED),
+        step("truncate", "beam:transform:sdf_truncate_sized_restrictions:v1", SIZED),
+        step("process", "beam:transform:sdf_process_sized_element_and_restrictions:v1", STR),
+      ],
+    }),
+    // What a runner schedules for residuals: the sized elements go straight to process.
+    linearDescriptor({
+      id: "resume",
+      url,
+      input: SIZED,
+      steps: [step("process", "beam:transform:sdf_process_sized_element_and_restrictions:v1", STR)],
+    }),
+  ];
+}
+
+for (const threads of [0, 2]) {
+  describe(`splittable DoFn, threads=${threads}`, () => {
+    let session: WorkerSession;
+    let next = 0;
+    before(async () => {
+      session = await startWorkerSession({ threads });
+      for (const d of descriptors(session.runner.url)) session.runner.descriptors.set(d.id, d);
+    });
+    after(() => session.stop());
+
+    async function run(descriptorId: string, input: Uint8Array) {
+      const id = `sdf-${threads}-${next++}`;
+      const response = session.runner.processBundle(descriptorId, id);
+      await session.runner.sendData(id, "source", input);
+      const r = await response;
+      const output = r.error
+        ? []
+        : (valuesOf(STR, await session.runner.output(id, "sink")) as string[]);
+      return { response: r, output };
+    }
+
+    test("every position of every restriction is processed exactly once", async () => {
+      const { response, output } = await run(
+        "sdf",
+        encodeGlobal(STR, ["hello", "splittable!", "x"]),
+      );
+      assertOk(response);
+      const expected = ["hello", "splittable!", "x"].flatMap((s) =>
+        [...s].map((c, i) => `${s}@${i}:${c}`),
+      );
+      assert.deepEqual([...output].sort(), [...expected].sort());
+      assert.equal(response.process_bundle.residual_roots.length, 0);
+    });
+
+    test("a self-checkpoint hands the rest back as a delayed residual root; resuming it finishes the work", async () => {
+      const { response, output } = await run("sdf", encodeGlobal(STR, ["cp-abcdefgh"]));
+      assertOk(response);
+      // splitRestriction made [0, 5) and [5, 11); each checkpoints after 2 claims.
+      assert.deepEqual([...output].sort(), [
+        "cp-abcdefgh@0:c",
+        "cp-abcdefgh@1:p",
+        "cp-abcdefgh@5:c",
+        "cp-abcdefgh@6:d",
+      ]);
+      const residuals = response.process_bundle.residual_roots;
+      assert.equal(residuals.length, 2);
+      const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
+      const restrictions: string[] = [];
+      for (const residual of residuals) {
+        assert.equal(residual.application.transform_id, "process");
+        assert.equal(residual.application.input_id, "in");
+        assert.equal(residual.requested_time_delay.seconds, 2);
+        assert.equal(residual.requested_time_delay.nanos, 500_000_000);
+        const element = sized.decode(residual.application.element, "nested");
+        assert.deepEqual(element.windows, [GLOBAL_WINDOW]);
+        assert.deepEqual(element.pane, NO_FIRING);
+        const value = element.value as {
+          key: { key: string; value: { key: { start: bigint; stop: bigint }; value: null } };
+          value: number;
+        };
+        assert.equal(value.key.key, "cp-abcdefgh");
+        const r = value.key.value.key;
+        assert.equal(value.value, Number(r.stop - r.start), "the residual is sized");
+        restrictions.push(`[${r.start}, ${r.stop})`);
+      }
+      assert.deepEqual(restrictions.sort(), ["[2, 5)", "[7, 11)"]);
+      // The runner resumes the residuals: their elements are the resume stage's input.
+      const resumed = await run(
+        "resume",
+        Buffer.concat(residuals.map((r) => r.application.element)),
+      );
+      assertOk(resumed.response);
+      // each resumed restriction claims 2 and checkpoints again
+      assert.deepEqual([...resumed.output].sort(), [
+        "cp-abcdefgh@2:-",
+        "cp-abcdefgh@3:a",
+        "cp-abcdefgh@7:e",
+        "cp-abcdefgh@8:f",
+      ]);
+      assert.equal(resumed.response.process_bundle.residual_roots.length, 2);
+    });
+
+    test("process that leaves work unclaimed fails the bundle naming the restriction; the worker goes on", async () => {
+      const { response } = await run("sdf", encodeGlobal(STR, ["lazy"]));
+      assert.match(response.error, /process \(restriction \[0, 2\)\)/);
+      assert.match(response.error, /offsets \[1, 2\) were neither claimed nor split away/);
+      const bad = await run("sdf", encodeGlobal(STR, ["bad-size"]));
+      assert.match(
+        bad.response.error,
+        /restrictionSize returned -1 for restriction \[0, 4\): a size must be a number ≥ 0/,
+      );
+      const { response: ok } = await run("sdf", encodeGlobal(STR, ["fine"]));
+      assertOk(ok);
+    });
+  });
+}
+
+test("a ParDo that is not splittable fails clearly in an SDF step", async () => {
+  const session = await startWorkerSession({ threads: 0 });
+  try {
+    session.runner.descriptors.set(
+      "plain",
+      linearDescriptor({
+        id: "plain",
+        url: session.runner.url,
+        input: STR,
+        steps: [
+          {
+            id: "pair",
+            urn: "beam:transform:sdf_pair_with_restriction:v1",
+            output: PAIRED,
+            payload: dofnPayload(
+              { source: "export default (s) => [s]" },
+              { restriction_coder_id: RESTRICTION_CODER_ID },
+            ),
+          },
+        ],
+      }),
+    );
+    const response = session.runner.processBundle("plain", "plain-1");
+    await session.runner.sendData("plain-1", "source", encodeGlobal(STR, ["a"]));
+    assert.match((await response).error, /is not splittable: it has no initialRestriction method/);
+  } finally {
+    await session.stop();
+  }
+});
