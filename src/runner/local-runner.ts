@@ -419,10 +419,13 @@ function describeFailure(
         ? undefined
         : (model?.nameOf(err.transformId) ?? err.transformId);
     const firstLine = err.workerError.split("\n")[0];
+    // A user code failure's first line already names its step.
+    const named = transform !== undefined && firstLine.includes(JSON.stringify(transform));
     return {
-      message: transform
-        ? `transform ${JSON.stringify(transform)} failed: ${firstLine}`
-        : firstLine,
+      message:
+        transform && !named
+          ? `transform ${JSON.stringify(transform)} failed: ${firstLine}`
+          : firstLine,
       ...(transform ? { transform } : {}),
       stage: err.stageId,
       details: err.workerError,
