@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { instantiateDoFn } from "../../operations/pardo/dofn.js";
+import { loadUserExport } from "../../operations/user-code/load-user-code.js";
+import { shipUserCode } from "../../src/pipeline/ship-function.js";
+import { mapDoFn } from "../../src/pipeline/wrappers.js";
+import { locatedExpression, locateSource } from "../../src/pipeline/source-location.js";
+
+const thisFile = fileURLToPath(import.meta.url);
+const shownAs = path.relative(process.cwd(), thisFile);
+
+/** 1-based line and column of the first occurrence of `marker` in this (compiled) file. */
+function positionIn(marker: string): { line: number; column: number } {
+  const text = fs.readFileSync(thisFile, "utf8");
+  const at = text.indexOf(marker);
+  assert.ok(at >= 0, marker);
+  const before = text.slice(0, at).split("\n");
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+async function load(payload: { source?: string; export: string; config?: unknown }) {
+  const exported = await loadUserExport({
+    source: payload.source,
+    export: payload.export,
+    config: payload.config,
+  });
+  return instantiateDoFn(exported, "test");
+}
+
+function thrown(call: () => unknown): Error {
+  try {
+    call();
+  } catch (err) {
+    return err as Error;
+  }
+  assert.fail("did not throw");
+}
+
+test("a shipped function's frames name this file at the line and column where it is written", async () => {
+  const payload = mapDoFn(
+    function parse(x: number) {
+      if (x === 3) throw new Error("bad record " + x); // marker: map-throw
+      return x * 2;
+    },
+    'map "parse"',
+    undefined,
+  );
+  assert.ok(payload.source);
+  assert.ok(!payload.source.includes("data:"));
+  const dofn = await load(payload);
+  const { line, column } = positionIn('throw new Error("bad record " + x); // marker: map-throw');
+  const err = thrown(() => dofn.process(3, {} as never));
+  const frames = (err.stack ?? "").split("\n").slice(1);
+  assert.equal(frames[0].trim(), `at parse (${shownAs}:${line}:${column + "throw ".length})`);
+  assert.match(frames[1], /\(firefly:shipped:\d+:\d+\)/, "the wrapper is named as Firefly's");
+});
+
+test("each method of a DoFn object maps to its own line; a class to its own", async () => {
+  const dofn = await load(
+    shipUserCode(
+      {
+        setup() {
+          return undefined;
+        },
+        process(x: number) {
+          if (x < 0) throw new RangeError("negative"); // marker: method-throw
+          return [x];
+        },
+      },
+      'parDo "obj"',
+    ),
+  );
+  const method = positionIn('throw new RangeError("negative"); // marker: method-throw');
+  const err = thrown(() => dofn.process(-1, {} as never));
+  assert.equal(
+    err.stack?.split("\n")[1].trim(),
+    `at Object.process (${shownAs}:${method.line}:${method.column + "throw ".length})`,
+  );
+
+  class Checker {
+    process(x: number) {
+      if (x === 0) throw new TypeError("zero"); // marker: class-throw
+      return [x];
+    }
+  }
+  const instance = await load(shipUserCode(Checker, 'parDo "class"'));
+  const inClass = positionIn('throw new TypeError("zero"); // marker: class-throw');
+  const classErr = thrown(() => instance.process(0, {} as never));
+  assert.equal(
+    classErr.stack?.split("\n")[1].trim(),
+    `at Checker.process (${shownAs}:${inClass.line}:${inClass.column + "throw ".length})`,
+  );
+});
+
+test("a function found in no file on the stack ships without a location", () => {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const made = new Function("x", "return [x];") as (x: unknown) => unknown;
+  assert.equal(locateSource(made.toString()), undefined);
+  const payload = mapDoFn(made, 'map "made"', undefined);
+  assert.ok(payload.source && !payload.source.includes("sourceURL=" + shownAs));
+});
+
+test("the layout puts the text at the line and column, or gives up on the first line's start", () => {
+  const text = "(x) => x";
+  const at = { file: "f.mjs", line: 3, column: 5 };
+  const expression = locatedExpression(text, "(", "\n)", at);
+  assert.ok(expression);
+  const script = JSON.parse(expression.slice("(0, eval)(".length, -1)) as string;
+  const lines = script.split("\n");
+  assert.equal(lines[2].indexOf(text), 4, "line 3, column 5");
+  assert.match(script, /\/\/# sourceURL=f\.mjs\n$/);
+  assert.equal(
+    locatedExpression(text, "(", "\n)", { file: "f.mjs", line: 1, column: 3 }),
+    undefined,
+  );
+  assert.ok(locatedExpression(text, "(", "\n)", { file: "f.mjs", line: 1, column: 40 }));
+});
