@@ -87,7 +87,13 @@ export function functionExpression(fn: unknown, what: string): string {
     if (error) throw error;
     // Evaluated from a script named after its file, so its stack frames name the user's line.
     const at = locateSource(source);
-    const located = at && locatedExpression(source, prefix, suffix, at);
+    // As a property value, an anonymous function takes its name as V8 names frames (not "eval").
+    const key = JSON.stringify(name || "<anonymous>");
+    const located =
+      at &&
+      (prefix === "("
+        ? locatedExpression(source, `({ ${key}: (`, `\n) })[${key}]`, at)
+        : locatedExpression(source, prefix, suffix, at));
     return located ?? `${prefix}${source}${suffix}`;
   }
   throw new UnshippableFunctionError(

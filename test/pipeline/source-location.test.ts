@@ -96,7 +96,6 @@ test("each method of a DoFn object maps to its own line; a class to its own", as
 });
 
 test("a function found in no file on the stack ships without a location", () => {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const made = new Function("x", "return [x];") as (x: unknown) => unknown;
   assert.equal(locateSource(made.toString()), undefined);
   const payload = mapDoFn(made, 'map "made"', undefined);
