@@ -89,11 +89,11 @@ export function functionExpression(fn: unknown, what: string): string {
     const at = locateSource(source);
     // As a property value, an anonymous function takes its name as V8 names frames (not "eval").
     const key = JSON.stringify(name || "<anonymous>");
+    const label = `shipped:${name || "anonymous"}`;
     const located =
-      at &&
-      (prefix === "("
-        ? locatedExpression(source, `({ ${key}: (`, `\n) })[${key}]`, at)
-        : locatedExpression(source, prefix, suffix, at));
+      prefix === "("
+        ? locatedExpression(source, `({ ${key}: (`, `\n) })[${key}]`, at, label)
+        : locatedExpression(source, prefix, suffix, at, label);
     return located ?? `${prefix}${source}${suffix}`;
   }
   throw new UnshippableFunctionError(

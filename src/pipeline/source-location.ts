@@ -31,6 +31,7 @@ const FIREFLY_CODE = ["coders", "harness", "operations", "proto", "src"].map((di
   fileURLToPath(new URL(`../../${dir}/`, import.meta.url)),
 );
 const FRAME_LOCATION = /\(?((?:file:\/\/)?\/[^()]*?|[A-Za-z]:\\[^()]*?):(\d+):(\d+)\)?$/;
+const COMPILED_TS = /^\.(.+\.(?:c|m)?tsx?)\.\d+\.firefly\.mjs$/;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const texts = new Map<string, string | undefined>();
 
@@ -113,6 +114,10 @@ export function locateSource(source: string): SourceLocation | undefined {
   for (const site of callSites()) {
     if (seen.has(site.file)) continue;
     seen.add(site.file);
+    // `firefly run x.ts` imports a compiled copy (.x.ts.<pid>.firefly.mjs, deleted after):
+    // look in the TypeScript file itself (a function without types reads the same there).
+    const compiled = COMPILED_TS.exec(path.basename(site.file));
+    if (compiled) site.file = path.join(path.dirname(site.file), compiled[1]);
     const text = fileText(site.file);
     if (text === undefined) continue;
     const first = text.indexOf(source);
@@ -132,25 +137,32 @@ const STRICT = '"use strict";';
 
 /**
  * An expression that evaluates `prefix + source + suffix` (an expression whose
- * `source` part is the user's text) in a script named after the location, with
- * the source at the location's line and column. Undefined when the layout
- * cannot put it there (a function at the very start of its file's first line).
+ * `source` part is the user's text) in a script of its own: named after the
+ * location, with the source at the location's line and column, or, without a
+ * location (or when the layout cannot put it there: a function at the very
+ * start of its file's first line), named `label` with the source on line 1.
+ * Undefined for text that must stay in a module (`import.meta`).
  */
 export function locatedExpression(
   source: string,
   prefix: string,
   suffix: string,
-  at: SourceLocation,
+  at: SourceLocation | undefined,
+  label: string,
 ): string | undefined {
-  let head: string;
-  if (at.line >= 2) {
-    head = `${STRICT}${prefix}${"\n".repeat(at.line - 1)}${" ".repeat(at.column - 1)}`;
-  } else {
-    const room = at.column - 1 - STRICT.length - prefix.length;
-    if (room < 0) return undefined;
-    head = `${STRICT}${prefix}${" ".repeat(room)}`;
+  if (source.includes("import.meta")) return undefined;
+  let head = `${STRICT}${prefix}`;
+  let name = label;
+  if (at && !/[\n\r\u2028\u2029]/.test(at.file)) {
+    const room = at.column - 1 - head.length;
+    if (at.line >= 2) {
+      head += `${"\n".repeat(at.line - 1)}${" ".repeat(at.column - 1)}`;
+      name = at.file;
+    } else if (room >= 0) {
+      head += " ".repeat(room);
+      name = at.file;
+    }
   }
-  if (/[\n\r\u2028\u2029]/.test(at.file)) return undefined;
-  const script = `${head}${source}${suffix}\n//# sourceURL=${at.file}\n`;
+  const script = `${head}${source}${suffix}\n//# sourceURL=${name}\n`;
   return `(0, eval)(${JSON.stringify(script)})`;
 }

@@ -95,25 +95,31 @@ test("each method of a DoFn object maps to its own line; a class to its own", as
   );
 });
 
-test("a function found in no file on the stack ships without a location", () => {
-  const made = new Function("x", "return [x];") as (x: unknown) => unknown;
+test("a function found in no file on the stack ships under a label, its frames still shown", async () => {
+  const made = new Function("x", "if (x) throw new Error('made'); return [x];") as (
+    x: unknown,
+  ) => unknown;
   assert.equal(locateSource(made.toString()), undefined);
-  const payload = mapDoFn(made, 'map "made"', undefined);
-  assert.ok(payload.source && !payload.source.includes("sourceURL=" + shownAs));
+  const dofn = await load(mapDoFn(made, 'map "made"', undefined));
+  const err = thrown(() => dofn.process(1, {} as never));
+  assert.match(err.stack?.split("\n")[1] ?? "", /^ {4}at anonymous \(shipped:anonymous:3:14\)$/);
 });
 
-test("the layout puts the text at the line and column, or gives up on the first line's start", () => {
+test("the layout puts the text at the line and column, or names it by its label", () => {
   const text = "(x) => x";
   const at = { file: "f.mjs", line: 3, column: 5 };
-  const expression = locatedExpression(text, "(", "\n)", at);
-  assert.ok(expression);
-  const script = JSON.parse(expression.slice("(0, eval)(".length, -1)) as string;
-  const lines = script.split("\n");
-  assert.equal(lines[2].indexOf(text), 4, "line 3, column 5");
-  assert.match(script, /\/\/# sourceURL=f\.mjs\n$/);
-  assert.equal(
-    locatedExpression(text, "(", "\n)", { file: "f.mjs", line: 1, column: 3 }),
-    undefined,
+  const script = (expression: string | undefined) =>
+    JSON.parse((expression ?? "").slice("(0, eval)(".length, -1)) as string;
+  const located = script(locatedExpression(text, "(", "\n)", at, "<shipped f>"));
+  assert.equal(located.split("\n")[2].indexOf(text), 4, "line 3, column 5");
+  assert.match(located, /\/\/# sourceURL=f\.mjs\n$/);
+  const early = script(
+    locatedExpression(text, "(", "\n)", { ...at, line: 1, column: 3 }, "<shipped f>"),
   );
-  assert.ok(locatedExpression(text, "(", "\n)", { file: "f.mjs", line: 1, column: 40 }));
+  assert.match(early, /^"use strict";\(\(x\) => x\n\)\n\/\/# sourceURL=<shipped f>\n$/);
+  const late = script(
+    locatedExpression(text, "(", "\n)", { ...at, line: 1, column: 40 }, "<shipped f>"),
+  );
+  assert.equal(late.indexOf(text), 39);
+  assert.equal(locatedExpression("() => import.meta.url", "(", ")", at, "x"), undefined);
 });
