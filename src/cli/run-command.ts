@@ -209,6 +209,7 @@ options:
   --threads=N              bundle threads per worker (0 = inline) default one per core
   --workers=N              worker processes (local runner)        default in-process
   --quiet                  no progress line
+  --verbose                Firefly's stack frames in errors; worker warnings
   --help, -h               print this help (before the file)`,
   run: (args) => {
     // `firefly run … | head` closes stdout early: stop writing, do not crash.
