@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BundleError, describeError, renderedError } from "../../harness/errors.js";
+import { toLogEntry } from "../../harness/logging/log-forwarder.js";
 import { OperationError, UserCodeError, nameStep } from "../../operations/errors.js";
 
 const HARNESS_FILE = new URL("../../operations/pardo/pardo-operation.js", import.meta.url).href;
@@ -107,4 +108,16 @@ test("non-Error throwables are described, never lost", () => {
     describeError(new UserCodeError("t", "process", "nope")),
     'step "t" failed in process: thrown value: "nope"',
   );
+});
+
+test("a failed instruction's log entry carries the rendered error as its trace", () => {
+  const entry = toLogEntry({
+    level: 40,
+    time: 0,
+    msg: "instruction failed",
+    instructionId: "b1",
+    error: 'step "s" failed in process: Error: no\n    at f (a.mjs:1:2)',
+  });
+  assert.equal(entry.message, "instruction failed");
+  assert.equal(entry.trace, 'step "s" failed in process: Error: no\n    at f (a.mjs:1:2)');
 });
