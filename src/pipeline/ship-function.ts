@@ -86,14 +86,25 @@ export function functionExpression(fn: unknown, what: string): string {
     const error = freeVariableError(source, what);
     if (error) throw error;
     // Evaluated from a script named after its file, so its stack frames name the user's line.
-    const at = locateSource(source);
+    const at = locateSource(source, fn);
     // As a property value, an anonymous function takes its name as V8 names frames (not "eval").
     const key = JSON.stringify(name || "<anonymous>");
-    const label = `shipped:${name || "anonymous"}`;
-    const located =
+    const layouts: [string, string][] =
       prefix === "("
-        ? locatedExpression(source, `({ ${key}: (`, `\n) })[${key}]`, at, label)
-        : locatedExpression(source, prefix, suffix, at, label);
+        ? [
+            [`({ ${key}: (`, `\n) })[${key}]`],
+            [prefix, suffix],
+          ]
+        : [[prefix, suffix]];
+    let located: string | undefined;
+    for (const [before, after] of layouts)
+      located ??= at && locatedExpression(source, before, after, at);
+    located ??= locatedExpression(
+      source,
+      layouts[0][0],
+      layouts[0][1],
+      `shipped:${name || "anonymous"}`,
+    );
     return located ?? `${prefix}${source}${suffix}`;
   }
   throw new UnshippableFunctionError(

@@ -7,8 +7,10 @@
  * (`Function.prototype.toString`, which is the exact text of the file) is
  * looked up in them. Several matches in one file: the first at or after the
  * call, else the last before it. Firefly's own files and Node's internals are
- * skipped; a function found nowhere (defined in a module that is not on the
- * stack, or produced by `eval`) has no location and ships as before.
+ * skipped. A function written in a module that is not on the stack (an
+ * imported helper) is found where V8 says it is defined (function-location.ts);
+ * one found nowhere (made by `eval`, or a `.ts` file's function whose compiled
+ * text differs) is named `shipped:<name>`, its lines counted from its own text.
  *
  * `locatedExpression` then makes the function's text evaluate from a script
  * whose `//# sourceURL` is that file, padded with newlines and spaces so that
@@ -17,6 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { definitionOf } from "./function-location.js";
 
 export interface SourceLocation {
   /** The file as people read it: relative to the working directory when inside it, else absolute. */
@@ -31,6 +34,7 @@ const FIREFLY_CODE = ["coders", "harness", "operations", "proto", "src"].map((di
   fileURLToPath(new URL(`../../${dir}/`, import.meta.url)),
 );
 const FRAME_LOCATION = /\(?((?:file:\/\/)?\/[^()]*?|[A-Za-z]:\\[^()]*?):(\d+):(\d+)\)?$/;
+const DIST = fileURLToPath(new URL("../../", import.meta.url));
 const COMPILED_TS = /^\.(.+\.(?:c|m)?tsx?)\.\d+\.firefly\.mjs$/;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const texts = new Map<string, string | undefined>();
@@ -41,7 +45,7 @@ interface CallSite {
   column: number;
 }
 
-/** The user's call sites on the current stack (outermost Firefly frames skipped). */
+/** The call sites on the current stack, innermost first (Firefly's own included). */
 function callSites(): CallSite[] {
   const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = 50;
@@ -59,7 +63,6 @@ function callSites(): CallSite[] {
         continue;
       }
     }
-    if (FIREFLY_CODE.some((dir) => file.startsWith(dir))) continue;
     sites.push({ file, line: Number(match[2]), column: Number(match[3]) });
   }
   return sites;
@@ -100,7 +103,13 @@ function positionOf(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * The file as people read it. Firefly's own (functions its composites ship)
+ * are `firefly:src/…`, which error messages leave out as harness frames.
+ */
 function displayName(file: string): string {
+  if (FIREFLY_CODE.some((dir) => file.startsWith(dir)))
+    return `firefly:${path.relative(DIST, file).split(path.sep).join("/")}`;
   const relative = path.relative(process.cwd(), file);
   return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative)
     ? relative
@@ -108,8 +117,13 @@ function displayName(file: string): string {
 }
 
 /** Where the function's text is written, if a file on the current stack holds it. */
-export function locateSource(source: string): SourceLocation | undefined {
+export function locateSource(source: string, fn?: unknown): SourceLocation | undefined {
   if (source.length < 8) return undefined; // too short to be told apart from other text
+  return onStack(source) ?? definedAt(source, fn);
+}
+
+/** In a file on the stack: the first match at or after the call, else the last before it. */
+function onStack(source: string): SourceLocation | undefined {
   const seen = new Set<string>();
   for (const site of callSites()) {
     if (seen.has(site.file)) continue;
@@ -133,36 +147,46 @@ export function locateSource(source: string): SourceLocation | undefined {
   return undefined;
 }
 
-const STRICT = '"use strict";';
+/** Where V8 says the function is defined (a module not on the stack, e.g. an imported helper). */
+function definedAt(source: string, fn: unknown): SourceLocation | undefined {
+  const defined = definitionOf(fn);
+  if (!defined) return undefined;
+  const text = fileText(defined.file);
+  if (text === undefined) return undefined;
+  // V8 points inside the text (at the parameters): take the match that holds that point.
+  const inside = offsetOf(text, defined.line, defined.column);
+  for (let at = text.indexOf(source); at >= 0 && at <= inside; at = text.indexOf(source, at + 1))
+    if (inside < at + source.length)
+      return { file: displayName(defined.file), ...positionOf(text, at) };
+  return undefined;
+}
 
 /**
  * An expression that evaluates `prefix + source + suffix` (an expression whose
- * `source` part is the user's text) in a script of its own: named after the
- * location, with the source at the location's line and column, or, without a
- * location (or when the layout cannot put it there: a function at the very
- * start of its file's first line), named `label` with the source on line 1.
- * Undefined for text that must stay in a module (`import.meta`).
+ * `source` part is the user's text) as a script of its own, by direct `eval`
+ * (strict, as the shipped module is): named after the location, with the
+ * source at its line and column; or, given a label instead, named by it with
+ * the source on line 1. Undefined when the prefix does not fit before the
+ * location's column on line 1, and for text that must stay in a module
+ * (`import.meta`).
  */
 export function locatedExpression(
   source: string,
   prefix: string,
   suffix: string,
-  at: SourceLocation | undefined,
-  label: string,
+  at: SourceLocation | string,
 ): string | undefined {
   if (source.includes("import.meta")) return undefined;
-  let head = `${STRICT}${prefix}`;
-  let name = label;
-  if (at && !/[\n\r\u2028\u2029]/.test(at.file)) {
-    const room = at.column - 1 - head.length;
-    if (at.line >= 2) {
-      head += `${"\n".repeat(at.line - 1)}${" ".repeat(at.column - 1)}`;
-      name = at.file;
-    } else if (room >= 0) {
-      head += " ".repeat(room);
-      name = at.file;
-    }
+  let head = prefix;
+  let name: string;
+  if (typeof at === "string") {
+    name = at;
+  } else {
+    if (/[\s]/.test(at.file)) return undefined;
+    if (at.line >= 2) head += `${"\n".repeat(at.line - 1)}${" ".repeat(at.column - 1)}`;
+    else if (at.column - 1 >= prefix.length) head += " ".repeat(at.column - 1 - prefix.length);
+    else return undefined;
+    name = at.file;
   }
-  const script = `${head}${source}${suffix}\n//# sourceURL=${name}\n`;
-  return `(0, eval)(${JSON.stringify(script)})`;
+  return `eval(${JSON.stringify(`${head}${source}${suffix}\n//# sourceURL=${name}\n`)})`;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { instantiateDoFn } from "../../operations/pardo/dofn.js";
 import { loadUserExport } from "../../operations/user-code/load-user-code.js";
 import { shipUserCode } from "../../src/pipeline/ship-function.js";
@@ -109,17 +109,46 @@ test("the layout puts the text at the line and column, or names it by its label"
   const text = "(x) => x";
   const at = { file: "f.mjs", line: 3, column: 5 };
   const script = (expression: string | undefined) =>
-    JSON.parse((expression ?? "").slice("(0, eval)(".length, -1)) as string;
-  const located = script(locatedExpression(text, "(", "\n)", at, "<shipped f>"));
+    JSON.parse((expression ?? "").slice("eval(".length, -1)) as string;
+  const located = script(locatedExpression(text, "(", "\n)", at));
   assert.equal(located.split("\n")[2].indexOf(text), 4, "line 3, column 5");
   assert.match(located, /\/\/# sourceURL=f\.mjs\n$/);
-  const early = script(
-    locatedExpression(text, "(", "\n)", { ...at, line: 1, column: 3 }, "<shipped f>"),
+  assert.equal(
+    locatedExpression(text, "({ a: (", "\n) }).a", { ...at, line: 1, column: 3 }),
+    undefined,
   );
-  assert.match(early, /^"use strict";\(\(x\) => x\n\)\n\/\/# sourceURL=<shipped f>\n$/);
-  const late = script(
-    locatedExpression(text, "(", "\n)", { ...at, line: 1, column: 40 }, "<shipped f>"),
+  assert.equal(
+    script(locatedExpression(text, "(", "\n)", { ...at, line: 1, column: 3 })).indexOf(text),
+    2,
   );
-  assert.equal(late.indexOf(text), 39);
-  assert.equal(locatedExpression("() => import.meta.url", "(", ")", at, "x"), undefined);
+  assert.equal(
+    script(locatedExpression(text, "(", "\n)", "shipped:f")),
+    "((x) => x\n)\n//# sourceURL=shipped:f\n",
+  );
+  assert.equal(locatedExpression("() => import.meta.url", "(", ")", at), undefined);
+});
+
+test("a function of a module that is not on the stack is found where V8 says it is defined", async () => {
+  const dir = fs.mkdtempSync(path.join(process.cwd(), ".source-location-test-"));
+  try {
+    const helper = path.join(dir, "helper.mjs");
+    fs.writeFileSync(
+      helper,
+      'export function parse(x) {\n  if (x === 3) throw new Error("bad " + x);\n  return [x];\n}\n',
+    );
+    const mod = (await import(pathToFileURL(helper).href)) as { parse: (x: number) => unknown };
+    assert.deepEqual(locateSource(mod.parse.toString(), mod.parse), {
+      file: path.relative(process.cwd(), helper),
+      line: 1,
+      column: 8,
+    });
+    const dofn = await load(shipUserCode(mod.parse, 'parDo "parse"'));
+    const err = thrown(() => dofn.process(3, {} as never));
+    assert.equal(
+      err.stack?.split("\n")[1].trim(),
+      `at Object.parse [as process] (${path.relative(process.cwd(), helper)}:2:22)`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
