@@ -201,15 +201,14 @@ export class PoolExecutor implements BundleExecutor {
       };
     } catch (err) {
       // A thread's own failure comes rendered (bundle-worker.ts); a dead thread's does not.
+      const cause = { cause: err };
       throw isRendered(err)
-        ? new BundleError(err.message, instructionId, err.cause.transformId, { cause: err })
+        ? new BundleError(err.message, instructionId, err.cause.transformId, cause)
         : new BundleError(
             `bundle ${instructionId} failed in a pool thread`,
             instructionId,
             undefined,
-            {
-              cause: err,
-            },
+            cause,
           );
     } finally {
       bridge.close();
