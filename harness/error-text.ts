@@ -146,7 +146,7 @@ const FIREFLY_CODE = ["coders", "harness", "operations", "proto", "src"].map((di
   fileURLToPath(new URL(`../${dir}/`, import.meta.url)),
 );
 const FIREFLY_PACKAGES = fileURLToPath(new URL("../../node_modules/", import.meta.url));
-const FRAME = /^\s+at (?:(.*) \((.*)\)|(.*))$/;
+const FRAME = /^\s+at (?:async )?(?:(.*) \((.*)\)|(.*))$/;
 
 /** The stack's frames, as `    at …` lines: the user's only, unless `all`. */
 export function frames(stack: string | undefined, all: boolean): string[] {

@@ -17,6 +17,7 @@ function userError(): Error {
     "    at helper (/home/me/pipeline/helpers.mjs:10:3)",
     "    at TrackedReceiver.process (node:internal/whatever:1:1)",
     "    at async onMessage (/x/node_modules/piscina/dist/worker.js:180:22)",
+    `    at async ${HARNESS_FILE}:22:16`,
   ].join("\n");
   return err;
 }
@@ -47,7 +48,7 @@ test("verbose keeps every frame, in the stack's order", () => {
     'step "Map(parse)" (transform "e5") failed in process: Error: bad record 3',
   );
   assert.equal(lines[1], "  element: 'x'");
-  assert.equal(lines.length, 2 + 6);
+  assert.equal(lines.length, 2 + 7);
   assert.match(lines[4], /ParDoOperation\.processInWindow/);
 });
 
