@@ -47,6 +47,13 @@ export function verboseErrors(options: Readonly<Record<string, unknown>> | undef
   return v === true || v === "true" || v === "1";
 }
 
+/**
+ * The message a worker logs a failed instruction with (its rendered error in
+ * the `error` field); a runner that reports the response's error itself can
+ * leave these entries out instead of saying the error twice.
+ */
+export const INSTRUCTION_FAILED = "instruction failed";
+
 const MAX_CAUSES = 8;
 
 export function describeError(err: unknown, options: DescribeOptions = {}): string {

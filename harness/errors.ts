@@ -42,6 +42,7 @@ export class TransportError extends Error {
 }
 
 export {
+  INSTRUCTION_FAILED,
   describeError,
   isRendered,
   renderedError,

@@ -177,6 +177,8 @@ test("a job whose user code fails reaches FAILED with the message", async () => 
       `    at <anonymous> (${path.relative(process.cwd(), compiled)}:${at})`,
     ].join("\n"),
   );
+  const saying = result.messages.filter((m) => m.includes("two is not allowed"));
+  assert.equal(saying.length, 1, `the error once among the job's messages:\n${saying.join("\n")}`);
 });
 
 test("cancelling a running job reaches CANCELLED", async () => {
