@@ -78,8 +78,21 @@ describe("firefly run: a throwing map step", () => {
   }
 
   it("--verbose adds the harness frames after the user's", async () => {
-    const { lines, shown } = await run("--threads=1", "--verbose");
-    const text = lines.join("\n");
+    // Workers' log lines (printed with --verbose) go to stderr directly: count them in.
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    let result: { lines: string[]; shown: string };
+    try {
+      result = await run("--threads=1", "--verbose");
+    } finally {
+      process.stderr.write = write;
+    }
+    const { lines, shown } = result;
+    const text = [...stderr, ...lines].join("\n");
     assert.match(lines[0], /step "Parse" failed in process: Error: bad record 3$/);
     assert.equal(lines[1], "  element: 3");
     assert.equal(lines[2], `    at parse (${shown}:${THROW_AT})`);
