@@ -41,42 +41,11 @@ export class TransportError extends Error {
   }
 }
 
-/**
- * Renders an error for an `InstructionResponse.error`: the message chain with
- * causes and the stack of the innermost error (the user's stack for user code).
- * Non-Error throwables (strings, objects, undefined) are described, not lost.
- */
-export function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  let more = true; // an Error's `cause` may be present and undefined (`throw undefined`)
-  let innermostStack: string | undefined;
-  for (let depth = 0; more && depth < 8; depth++) {
-    if (current instanceof Error) {
-      parts.push(`${current.name}: ${current.message}`);
-      innermostStack = current.stack ?? innermostStack;
-      more = "cause" in current;
-      current = current.cause;
-    } else {
-      parts.push(`thrown value: ${safeString(current)}`);
-      more = false;
-    }
-  }
-  const text = parts.join("\ncaused by: ");
-  return innermostStack ? `${text}\n${innermostStack}` : text;
-}
-
-function safeString(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  try {
-    const json = JSON.stringify(value);
-    if (json !== undefined) return json;
-  } catch {
-    // fall through to String()
-  }
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+export {
+  INSTRUCTION_FAILED,
+  describeError,
+  isRendered,
+  renderedError,
+  verboseErrors,
+  type DescribeOptions,
+} from "./error-text.js";

@@ -19,7 +19,7 @@ import { ControlClient } from "./control/control-client.js";
 import { DescriptorCache } from "./control/descriptor-cache.js";
 import { instructionHandler } from "./control/instruction-registry.js";
 import { ChannelPool } from "./data/channel-pool.js";
-import { describeError, IllegalStateError } from "./errors.js";
+import { describeError, IllegalStateError, INSTRUCTION_FAILED, verboseErrors } from "./errors.js";
 import type { HarnessServices } from "./harness-services.js";
 import { DataSampler } from "./monitoring/data-sampler.js";
 import { startMetricsServer, type MetricsServer } from "./monitoring/metrics-server.js";
@@ -264,11 +264,10 @@ export class FnHarness {
       const body = await this.unlessAbandoned(handler(request, this.services));
       response = new fnApi.InstructionResponse({ instruction_id: instructionId, ...body });
     } catch (err) {
-      this.config.logger.warn({ instructionId, kind, err }, "instruction failed");
-      response = new fnApi.InstructionResponse({
-        instruction_id: instructionId,
-        error: describeError(err),
-      });
+      // Rendered once: the same text in the log and in the response the runner shows.
+      const error = describeError(err, { verbose: verboseErrors(this.config.pipelineOptions) });
+      this.config.logger.warn({ instructionId, kind, error }, INSTRUCTION_FAILED);
+      response = new fnApi.InstructionResponse({ instruction_id: instructionId, error });
     }
     try {
       await this.control.respond(response);

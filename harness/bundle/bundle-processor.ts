@@ -18,6 +18,7 @@ import {
 import { stateCode, type Phase } from "../../operations/execution-state.js";
 import type { Operation } from "../../operations/operation.js";
 import { DEFAULT_LIMITS, type OperationLimits } from "../../operations/registry.js";
+import { nameStep } from "../../operations/errors.js";
 import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
 import { IllegalStateError, ProtocolError } from "../errors.js";
@@ -69,9 +70,14 @@ export class BundleProcessor {
     limits: OperationLimits = DEFAULT_LIMITS,
   ): Promise<BundleProcessor> {
     const processor = new BundleProcessor(descriptor, limits);
-    for (const op of processor.operations) {
-      const pending = op.setup?.();
-      if (pending) await pending;
+    try {
+      for (const op of processor.operations) {
+        const pending = op.setup?.();
+        if (pending) await pending;
+      }
+    } catch (err) {
+      nameStep(err, descriptor.transforms);
+      throw err;
     }
     return processor;
   }
@@ -106,6 +112,7 @@ export class BundleProcessor {
     } catch (err) {
       this.stateCell[0] = 0;
       this.state = "FAILED";
+      nameStep(err, this.descriptor.transforms);
       throw err;
     } finally {
       this.services = undefined;

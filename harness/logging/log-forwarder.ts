@@ -52,7 +52,8 @@ export function toLogEntry(record: LogRecord): fnApi.LogEntry {
       nanos: (millis % 1000) * 1e6,
     }),
     message: record.msg ?? record.err?.message ?? "",
-    trace: record.err?.stack ?? "",
+    // A failed instruction logs its rendered error (`error`), the text its response carries.
+    trace: record.err?.stack ?? (typeof record.error === "string" ? record.error : ""),
     instruction_id: record.instructionId ?? "",
     transform_id: record.transformId ?? "",
     thread: typeof record.thread === "string" ? record.thread : "main",

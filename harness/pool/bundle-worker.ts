@@ -13,7 +13,7 @@ import type { SampledElement, SampleSink } from "../../operations/sampling/eleme
 import { fnApi } from "../../proto/index.js";
 import { BundleProcessor } from "../bundle/bundle-processor.js";
 import { ProgressView } from "../bundle/progress-view.js";
-import { describeError } from "../errors.js";
+import { describeError, renderedError, verboseErrors } from "../errors.js";
 import {
   operationsMonitoringInfos,
   progressMonitoringInfos,
@@ -170,10 +170,17 @@ export default async function runBundle(task: BundleTask): Promise<BundleTaskRes
   } catch (err) {
     services.abandon();
     if (processor) void processor.teardown().catch(() => undefined);
-    throw new Error(describeError(err));
+    // Rendered once, here: the conductor passes the text on without wrapping it again.
+    const verbose = verboseErrors(pipelineOptions());
+    throw renderedError(describeError(err, { verbose }), transformIdOf(err));
   } finally {
     await flushSamples(task.port);
     services.close();
     if (currentPort === task.port) currentPort = undefined;
   }
+}
+
+function transformIdOf(err: unknown): string | undefined {
+  const id = (err as { transformId?: unknown } | undefined)?.transformId;
+  return typeof id === "string" ? id : undefined;
 }

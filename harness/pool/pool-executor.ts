@@ -22,7 +22,13 @@ import type { InboundSource } from "../bundle/bundle-processor.js";
 import type { InstructionInbound } from "../data/inbound.js";
 import { mergeInbound } from "../data/merge-inbound.js";
 import { outboundElements } from "../data/outbound-elements.js";
-import { BundleError, ProtocolError, TransportError, describeError } from "../errors.js";
+import {
+  BundleError,
+  ProtocolError,
+  TransportError,
+  describeError,
+  isRendered,
+} from "../errors.js";
 import { executionTimeInfos, progressMonitoringInfos } from "../monitoring/bundle-metrics.js";
 import { fromPlain } from "../monitoring/monitoring-infos.js";
 import { executionSampler } from "../monitoring/execution-sampler.js";
@@ -197,12 +203,16 @@ export class PoolExecutor implements BundleExecutor {
         ),
       };
     } catch (err) {
-      throw new BundleError(
-        `bundle ${instructionId} failed in a pool thread: ${describeError(err)}`,
-        instructionId,
-        undefined,
-        { cause: err },
-      );
+      // A thread's own failure comes rendered (bundle-worker.ts); a dead thread's does not.
+      const cause = { cause: err };
+      throw isRendered(err)
+        ? new BundleError(err.message, instructionId, err.cause.transformId, cause)
+        : new BundleError(
+            `bundle ${instructionId} failed in a pool thread`,
+            instructionId,
+            undefined,
+            cause,
+          );
     } finally {
       bridge.close();
       this.active.delete(instructionId);

@@ -75,8 +75,8 @@ export class CombineFnHost {
     return fn;
   }
 
-  private failed(method: string, err: unknown): UserCodeError {
-    return new UserCodeError(this.transformId, `CombineFn.${method}`, err);
+  private failed(method: string, err: unknown, input?: { element: unknown }): UserCodeError {
+    return new UserCodeError(this.transformId, `CombineFn.${method}`, err, input);
   }
 
   private checked(method: string, result: unknown): unknown {
@@ -106,7 +106,7 @@ export class CombineFnHost {
     try {
       result = this.fn.addInput(accumulator, input);
     } catch (err) {
-      throw this.failed("addInput", err);
+      throw this.failed("addInput", err, { element: input });
     }
     return this.checked("addInput", result);
   }

@@ -271,7 +271,7 @@ export class ParDoOperation implements Operation, ParDoHost {
     try {
       result = (this.dofn as DoFn).process(element.value, this.ctx);
     } catch (err) {
-      throw new UserCodeError(this.transformId, "process", err);
+      throw new UserCodeError(this.transformId, "process", err, { element: element.value });
     }
     // Fast path: a synchronous DoFn returning an array (what map/flatMap produce).
     if (Array.isArray(result) && this.emitter.drain() === undefined) {
@@ -321,7 +321,7 @@ export class ParDoOperation implements Operation, ParDoHost {
       return (result as Promise<ProcessResult>).then(
         (resolved) => this.emitResult(method, resolved, element),
         (err: unknown) => {
-          throw new UserCodeError(this.transformId, method, err);
+          throw new UserCodeError(this.transformId, method, err, inputOf(method, element));
         },
       );
     }
@@ -359,7 +359,7 @@ export class ParDoOperation implements Operation, ParDoHost {
       } catch (err) {
         throw err instanceof OperationError
           ? err
-          : new UserCodeError(this.transformId, method, err);
+          : new UserCodeError(this.transformId, method, err, inputOf(method, element));
       }
     }
     if (typeof iterable[Symbol.asyncIterator] === "function") {
@@ -368,7 +368,7 @@ export class ParDoOperation implements Operation, ParDoHost {
         .catch((err: unknown) => {
           throw err instanceof OperationError
             ? err
-            : new UserCodeError(this.transformId, method, err);
+            : new UserCodeError(this.transformId, method, err, inputOf(method, element));
         });
     }
     throw new UserCodeError(
@@ -388,6 +388,11 @@ export class ParDoOperation implements Operation, ParDoHost {
       throw new UserCodeError(this.transformId, method, err);
     }
   }
+}
+
+/** The element a failure names: the input of `process` (other methods have none of their own). */
+function inputOf(method: string, element: WindowedValue<unknown>): { element?: unknown } {
+  return method === "process" ? { element: element.value } : {};
 }
 
 registerOperation(PARDO_URN, (op: OperationContext) => {

@@ -101,13 +101,23 @@ async function importModule(spec: UserCodeSpec): Promise<Record<string, unknown>
   if (!loaded) {
     const url =
       spec.source !== undefined
-        ? `data:text/javascript;base64,${Buffer.from(spec.source, "utf8").toString("base64")}`
+        ? `data:text/javascript;base64,${Buffer.from(named(spec.source, key), "utf8").toString("base64")}`
         : pathToFileURL(key.slice("module:".length)).href;
     loaded = import(url) as Promise<Record<string, unknown>>;
     modules.set(key, loaded);
     loaded.catch(() => modules.delete(key));
   }
   return loaded;
+}
+
+/**
+ * Source without a `//# sourceURL` of its own is named after its hash, so its
+ * stack frames read `shipped-source-1a2b3c4d.mjs:1:20`, not a long `data:` URL.
+ * (The builder names its modules and the user's functions in them: ship-function.ts.)
+ */
+function named(source: string, key: string): string {
+  if (/\/\/# sourceURL=\S+\s*$/.test(source)) return source;
+  return `${source}\n//# sourceURL=shipped-source-${key.slice("source:".length, "source:".length + 8)}.mjs\n`;
 }
 
 /** Imports the module and returns the named export; errors name the module and export. */

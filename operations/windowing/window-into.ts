@@ -104,7 +104,8 @@ export class WindowIntoOperation implements Operation {
     try {
       assigned = fn.assignWindows(element.timestamp, element.value, window);
     } catch (err) {
-      if (this.handle.isUser) throw new UserCodeError(this.transformId, "assignWindows", err);
+      if (this.handle.isUser)
+        throw new UserCodeError(this.transformId, "assignWindows", err, { element: element.value });
       throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
     return {

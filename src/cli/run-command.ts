@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { failureLines } from "../runner/failure-text.js";
 import type { PipelineResult, Progress } from "../runner/index.js";
 import type { Command } from "./main.js";
 
@@ -45,9 +46,13 @@ export function formatSummary(result: PipelineResult): string[] {
   if (result.state === "DONE") {
     lines.push(`Pipeline DONE in ${seconds(result.durationMs)} (${result.stages.length} steps)`);
   } else {
-    lines.push(
-      `Pipeline FAILED after ${seconds(result.durationMs)}: ${result.error?.message ?? "unknown error"}`,
-    );
+    // The error first, in one block: its message, then the element and the user's frames.
+    const [message, ...details] = failureLines(result.error);
+    lines.push(`Pipeline FAILED after ${seconds(result.durationMs)}: ${message}`);
+    const transform = result.error?.transform;
+    if (transform && !message.includes(JSON.stringify(transform)))
+      lines.push(`  transform: ${transform}`);
+    lines.push(...details.map((l) => (l.startsWith("  ") ? l : `  ${l}`)));
   }
   if (result.stages.length > 0) {
     const width = Math.min(60, Math.max(10, ...result.stages.map((s) => s.name.length)));
@@ -73,10 +78,6 @@ export function formatSummary(result: PipelineResult): string[] {
           : String(m.value);
       lines.push(`    ${m.transform} ${m.namespace}/${m.name} (${m.kind}): ${value}`);
     }
-  }
-  if (result.state !== "DONE") {
-    if (result.error?.transform) lines.push(`  transform: ${result.error.transform}`);
-    if (result.error?.details) lines.push(...result.error.details.split("\n").map((l) => `  ${l}`));
   }
   return lines;
 }
@@ -208,6 +209,7 @@ options:
   --threads=N              bundle threads per worker (0 = inline) default one per core
   --workers=N              worker processes (local runner)        default in-process
   --quiet                  no progress line
+  --verbose                Firefly's stack frames in errors; worker warnings
   --help, -h               print this help (before the file)`,
   run: (args) => {
     // `firefly run … | head` closes stdout early: stop writing, do not crash.

@@ -68,6 +68,13 @@ const OPTIONS: [
   ],
   ["log_level", T.STRING, "worker", "warn", "workers' log level"],
   [
+    "verbose",
+    T.BOOLEAN,
+    "worker",
+    "false",
+    "errors with Firefly's own stack frames after the user's",
+  ],
+  [
     "firefly_allow_any_module",
     T.BOOLEAN,
     "worker",

@@ -11,6 +11,7 @@ import { normalizePipelineOptions } from "../boot/pipeline-options.js";
 import { structToJson } from "../boot/struct-json.js";
 import { FIREFLY_BIN } from "../pipeline/environment.js";
 import { PipelineOptions, type OptionValue } from "../pipeline/options.js";
+import { failureLines } from "../runner/failure-text.js";
 import { localRunnerOptions, runPipeline, type PipelineResult } from "../runner/index.js";
 import { environmentLauncher, type LaunchContext } from "./environment-workers.js";
 import { Importance, JobState, type Job } from "./job.js";
@@ -105,11 +106,7 @@ export async function runJob(job: Job, settings: RunJobSettings): Promise<void> 
       job.message(Importance.JOB_MESSAGE_BASIC, describeResult(result));
       job.setState(JobState.DONE);
     } else {
-      const error = result.error;
-      job.message(
-        Importance.JOB_MESSAGE_ERROR,
-        [error?.message ?? "the pipeline failed", error?.details].filter(Boolean).join("\n"),
-      );
+      job.message(Importance.JOB_MESSAGE_ERROR, failureLines(result.error).join("\n"));
       job.setState(JobState.FAILED);
     }
   } catch (err) {

@@ -13,6 +13,7 @@
  * first, naming the step).
  */
 import { freeVariableError } from "./free-variables.js";
+import { locateSource, locatedExpression } from "./source-location.js";
 
 /** A reference to code in a module: `{module, export}` (export defaults to "default"). */
 export interface ModuleRef {
@@ -76,15 +77,35 @@ export function functionExpression(fn: unknown, what: string): string {
       `${describe(name, what)} is native code, which cannot be shipped: wrap it in a function, e.g. (x) => ${name || "f"}(x)`,
     );
   }
-  const shipped = parses(source)
-    ? `(${source}\n)`
+  const [prefix, suffix] = parses(source)
+    ? ["(", "\n)"]
     : parses(`Object.values({ ${source}\n })[0]`)
-      ? `Object.values({ ${source}\n })[0]`
-      : undefined;
-  if (shipped !== undefined) {
+      ? ["Object.values({ ", "\n })[0]"]
+      : [undefined, undefined];
+  if (prefix !== undefined) {
     const error = freeVariableError(source, what);
     if (error) throw error;
-    return shipped;
+    // Evaluated from a script named after its file, so its stack frames name the user's line.
+    const at = locateSource(source, fn);
+    // As a property value, an anonymous function takes its name as V8 names frames (not "eval").
+    const key = JSON.stringify(name || "<anonymous>");
+    const layouts: [string, string][] =
+      prefix === "("
+        ? [
+            [`({ ${key}: (`, `\n) })[${key}]`],
+            [prefix, suffix],
+          ]
+        : [[prefix, suffix]];
+    let located: string | undefined;
+    for (const [before, after] of layouts)
+      located ??= at && locatedExpression(source, before, after, at);
+    located ??= locatedExpression(
+      source,
+      layouts[0][0],
+      layouts[0][1],
+      `shipped:${name || "anonymous"}`,
+    );
+    return located ?? `${prefix}${source}${suffix}`;
   }
   throw new UnshippableFunctionError(
     `${describe(name, what)} cannot be shipped: its source text does not parse as a function (${source.slice(0, 60)}${source.length > 60 ? "…" : ""})`,
@@ -124,9 +145,16 @@ export function objectExpression(obj: object, what: string): string {
   return `{\n${members.join("\n")}\n}`;
 }
 
-/** An ES module whose default export is the expression. */
+/** Names the modules the builder ships (see moduleExporting). */
+export const GLUE_URL = "//# sourceURL=firefly:shipped\n";
+
+/**
+ * An ES module whose default export is the expression. Its own frames (the
+ * wrappers around user functions) are named `firefly:shipped`, which error
+ * messages leave out as harness frames.
+ */
 export const moduleExporting = (expression: string, prelude = ""): string =>
-  `${prelude}export default ${expression};\n`;
+  `${prelude}export default ${expression};\n${GLUE_URL}`;
 
 /**
  * The payload for user code: a function, an object of methods (DoFn,

@@ -61,7 +61,11 @@ export interface LocalRunnerOptions {
   stateBackedIterableThreshold?: number;
   /** Workers' log level. @default "warn" */
   logLevel?: string;
-  /** Print workers' log entries of WARN and above as they come. @default false */
+  /**
+   * Print workers' log entries of WARN and above as they come, and the
+   * runner's own stack when it fails (workers read `verbose` from the pipeline
+   * options for their frames). @default false
+   */
   verbose?: boolean;
   /** Pipeline options handed to workers (DoFns see them as ctx.options). */
   pipelineOptions?: Record<string, unknown>;
@@ -320,7 +324,7 @@ export async function runPipeline(
       stages: summaries,
       elementCounts: counts(metrics, channels),
       metrics: metrics.userMetrics(),
-      error: describeFailure(err, model, current),
+      error: describeFailure(err, model, current, options.verbose ?? false),
       logs: logging.lines(),
     };
   } finally {
@@ -412,6 +416,7 @@ function describeFailure(
   err: unknown,
   model: PipelineModel | undefined,
   node: PlanNode | undefined,
+  verbose: boolean,
 ): PipelineError {
   if (err instanceof BundleFailure) {
     const transform =
@@ -419,10 +424,13 @@ function describeFailure(
         ? undefined
         : (model?.nameOf(err.transformId) ?? err.transformId);
     const firstLine = err.workerError.split("\n")[0];
+    // A user code failure's first line already names its step.
+    const named = transform !== undefined && firstLine.includes(JSON.stringify(transform));
     return {
-      message: transform
-        ? `transform ${JSON.stringify(transform)} failed: ${firstLine}`
-        : firstLine,
+      message:
+        transform && !named
+          ? `transform ${JSON.stringify(transform)} failed: ${firstLine}`
+          : firstLine,
       ...(transform ? { transform } : {}),
       stage: err.stageId,
       details: err.workerError,
@@ -435,6 +443,7 @@ function describeFailure(
     message,
     ...(transform ? { transform } : {}),
     ...(node ? { stage: node.id } : {}),
-    ...(err instanceof Error && err.stack ? { details: err.stack } : {}),
+    // The runner's own failures: the message says it; the stack is for --verbose.
+    ...(verbose && err instanceof Error && err.stack ? { details: err.stack } : {}),
   };
 }

@@ -117,7 +117,7 @@ test("user code throwing non-Error values fails its bundle with a description of
     const response = runner.processBundle(id, `throw-${id}`);
     await runner.sendData(`throw-${id}`, "source", encodeGlobal(STR, ["x"]));
     const error = (await response).error;
-    assert.match(error, new RegExp(`user code failed in process of transform "${id}-fn"`));
+    assert.match(error, new RegExp(`^step "${id}-fn" failed in process: `));
     assert.match(error, expected);
   }
   await healthy("after-throwers");

@@ -4,6 +4,10 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { mapDoFn } from "../../src/pipeline/wrappers.js";
 import { fnApi, pipelineApi } from "../../proto/index.js";
 import { FakeRunner } from "../support/fake-runner.js";
 import {
@@ -431,18 +435,56 @@ for (const threads of [0, 2]) {
       );
       const r1 = runner.processBundle("thrower", "throw1");
       await runner.sendData("throw1", "source", encodeGlobal(STR, ["good", "bad"]));
-      const error = (await r1).error;
-      assert.match(error, /user code failed in process of transform "explode"/);
-      assert.match(error, /RangeError: no bad words/);
+      const lines = (await r1).error.split("\n");
+      assert.equal(lines[0], 'step "explode" failed in process: RangeError: no bad words');
+      assert.equal(lines[1], "  element: 'bad'");
       assert.match(
-        error,
-        /at \S*explode.* \(data:text\/javascript/,
-        "the user's stack points into the DoFn's source",
+        lines[2],
+        /^ {4}at Object\.explode \[as process\] \(shipped-source-[0-9a-f]{8}\.mjs:1:61\)$/,
+        "the user's stack points into the DoFn's source, named short",
       );
+      assert.equal(lines.length, 3, "no harness frames");
       const r2 = runner.processBundle("thrower", "throw2");
       await runner.sendData("throw2", "source", encodeGlobal(STR, ["good"]));
       assertOk(await r2);
       assert.deepEqual(valuesOf(STR, await runner.output("throw2", "sink")), ["good"]);
+    });
+
+    test("a builder-shipped function's failure names its step, element and file:line in the response", async () => {
+      const payload = mapDoFn(
+        function parse(s: string) {
+          if (s === "bad") throw new Error("bad record " + s); // marker: harness-throw
+          return s;
+        },
+        'map "parse"',
+        undefined,
+      );
+      runner.descriptors.set(
+        "builder-thrower",
+        linearDescriptor({
+          id: "builder-thrower",
+          url: runner.url,
+          input: STR,
+          steps: [pardo("Map(parse)", payload)],
+        }),
+      );
+      const response = runner.processBundle("builder-thrower", "bthrow1");
+      await runner.sendData("bthrow1", "source", encodeGlobal(STR, ["good", "bad"]));
+      const error = (await response).error;
+      const compiled = fileURLToPath(import.meta.url);
+      const text = fs.readFileSync(compiled, "utf8");
+      const upTo = text
+        .slice(0, text.indexOf('throw new Error("bad record " + s); // marker'))
+        .split("\n");
+      const at = `${upTo.length}:${upTo[upTo.length - 1].length + 1 + "throw ".length}`;
+      assert.equal(
+        error,
+        [
+          'step "Map(parse)" failed in process: Error: bad record bad',
+          "  element: 'bad'",
+          `    at parse (${path.relative(process.cwd(), compiled)}:${at})`,
+        ].join("\n"),
+      );
     });
 
     test("logs from user code reach the runner's logging service with instruction and transform ids", async () => {

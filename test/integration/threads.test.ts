@@ -80,7 +80,10 @@ test("progress is answered while a thread is busy in a 3-second synchronous loop
 test("user code calling process.exit kills only its thread: the bundle fails clearly, the next one runs", async () => {
   const response = runner.processBundle("exit", "exiting");
   await runner.sendData("exiting", "source", encodeGlobal(STR, ["x"]));
-  assert.match((await response).error, /bundle exiting failed in a pool thread/);
+  assert.match(
+    (await response).error,
+    /^step "exit-fn" failed in process: UserExitError: user code called process\.exit\(3\)/,
+  );
   await healthy("after-exit");
 });
 

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { artifactApi, jobApi, pipelineApi } from "../../proto/index.js";
@@ -154,15 +155,30 @@ test("a job whose user code fails reaches FAILED with the message", async () => 
   const p = portable("EXTERNAL");
   p.create([1, 2, 3]).map(
     (x: number) => {
-      if (x === 2) throw new Error("two is not allowed");
+      if (x === 2) throw new Error("two is not allowed"); // marker: job-throw
       return x;
     },
     { name: "Picky" },
   );
   const result = (await p.run()) as PortableResult;
   assert.equal(result.state, "FAILED");
-  assert.match(result.error?.message ?? "", /two is not allowed/);
-  assert.match(result.error?.message ?? "", /Picky/);
+  // The job's error message is the worker's rendering, once: step, method, element, user frame.
+  const compiled = fileURLToPath(import.meta.url);
+  const upTo = fs
+    .readFileSync(compiled, "utf8")
+    .split('throw new Error("two is not allowed"); // marker')[0]
+    .split("\n");
+  const at = `${upTo.length}:${upTo[upTo.length - 1].length + 1 + "throw ".length}`;
+  assert.equal(
+    result.error?.message,
+    [
+      'step "Picky" failed in process: Error: two is not allowed',
+      "  element: 2",
+      `    at <anonymous> (${path.relative(process.cwd(), compiled)}:${at})`,
+    ].join("\n"),
+  );
+  const saying = result.messages.filter((m) => m.includes("two is not allowed"));
+  assert.equal(saying.length, 1, `the error once among the job's messages:\n${saying.join("\n")}`);
 });
 
 test("cancelling a running job reaches CANCELLED", async () => {

@@ -118,7 +118,7 @@ test("ordered list state: a bad sort key or value fails in the user's call", asy
       async () => t.op.process(wv({ key: "k", value: command })),
       (err: unknown) =>
         err instanceof Error &&
-        /user code failed in process of transform "under-test"/.test(err.message) &&
+        /^transform "under-test" failed in process: /.test(err.message) &&
         cause.test((err.cause as Error).message),
       command,
     );

@@ -51,7 +51,9 @@ export interface StageStats {
   timersFired: number;
 }
 
-const TRANSFORM_IN_ERROR = /transform "((?:[^"\\]|\\.)*)"/;
+/** The transform a worker's error names: `step "S" (transform "T")`, `step "T"` or `transform "T"`. */
+const TRANSFORM_IN_ERROR =
+  /(?:^step "(?:[^"\\]|\\.)*" \(transform "((?:[^"\\]|\\.)*)"\)|^step "((?:[^"\\]|\\.)*)"|transform "((?:[^"\\]|\\.)*)")/;
 
 export class StageRunner {
   private readonly timers: TimerStore;
@@ -172,7 +174,7 @@ export class StageRunner {
           this.stage.id,
           id,
           result.error,
-          match ? (JSON.parse(`"${match[1]}"`) as string) : undefined,
+          match ? (JSON.parse(`"${match[1] ?? match[2] ?? match[3]}"`) as string) : undefined,
         );
       }
       await this.within(closed, id);

@@ -4,6 +4,7 @@
  * verbose.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { INSTRUCTION_FAILED } from "../../../harness/errors.js";
 import { fnApi } from "../../../proto/index.js";
 
 const SEVERITY_NAMES = new Map<number, string>(
@@ -38,7 +39,9 @@ export class LoggingService {
 
   /** Entries at or above a severity (e.g. WARN), as printable lines. */
   lines(minSeverity: number = fnApi.LogEntry.Severity.Enum.WARN): string[] {
-    return this.entries.filter((e) => e.severity >= minSeverity).map(formatEntry);
+    return this.entries
+      .filter((e) => e.severity >= minSeverity && !reportedElsewhere(e))
+      .map(formatEntry);
   }
 
   private add(entry: fnApi.LogEntry): void {
@@ -46,9 +49,17 @@ export class LoggingService {
     if (this.entries.length >= max) this.entries.shift();
     this.entries.push(entry);
     const from = this.options.printFrom;
-    if (from !== undefined && entry.severity >= from)
+    if (from !== undefined && entry.severity >= from && !reportedElsewhere(entry))
       (this.options.print ?? ((l: string) => process.stderr.write(`${l}\n`)))(formatEntry(entry));
   }
+}
+
+/**
+ * A worker's log of a failed instruction: the runner reports the response's
+ * error (the same text) itself, so printing the entry would say it twice.
+ */
+function reportedElsewhere(entry: fnApi.LogEntry): boolean {
+  return entry.message === INSTRUCTION_FAILED && entry.instruction_id !== "";
 }
 
 export function formatEntry(entry: fnApi.LogEntry): string {
