@@ -61,7 +61,11 @@ export function formatSummary(result: PipelineResult): string[] {
     );
     for (const s of result.stages) {
       const bundles = s.kind === "stage" ? String(s.bundles) : "-";
-      const note = [s.timersFired > 0 ? `${s.timersFired} timers` : "", s.note ?? ""]
+      const note = [
+        s.timersFired > 0 ? `${s.timersFired} timers` : "",
+        s.residualsResumed ? `${s.residualsResumed} checkpoints resumed` : "",
+        s.note ?? "",
+      ]
         .filter(Boolean)
         .join("; ");
       lines.push(

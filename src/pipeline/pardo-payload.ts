@@ -7,7 +7,9 @@
 import { pipelineApi } from "../../proto/index.js";
 import {
   DEFAULT_CODER,
+  kv,
   normalizeCoder,
+  nullable,
   timerCoder,
   type CoderProtoSpec,
   type CoderType,
@@ -23,6 +25,9 @@ export const ITERABLE_SIDE_INPUT_URN = "beam:side_input:iterable:v1";
 export const MULTIMAP_SIDE_INPUT_URN = "beam:side_input:multimap:v1";
 export const STATEFUL_REQUIREMENT = "beam:requirement:pardo:stateful:v1";
 export const FINALIZATION_REQUIREMENT = "beam:requirement:pardo:finalization:v1";
+export const SPLITTABLE_REQUIREMENT = "beam:requirement:pardo:splittable_dofn:v1";
+/** The built-in restriction of splittable DoFns: `{start, stop}` int64 offsets. */
+export const OFFSET_RANGE_CODER: CoderProtoSpec = { urn: "firefly:coder:offset_range:v1" };
 const BAG_PROTOCOL = "beam:user_state:bag:v1";
 const MULTIMAP_PROTOCOL = "beam:user_state:multimap:v1";
 /** Firefly's workers ignore `view_fn`: the access pattern says what a DoFn gets. */
@@ -49,6 +54,11 @@ export interface ParDoFeatures {
   state?: Record<string, StateDeclaration>;
   timers?: Record<string, TimerDeclaration>;
   requestsFinalization?: boolean;
+  /**
+   * A splittable DoFn: the coder of its restrictions (the payload's
+   * restriction coder is KV(this, the watermark-estimator state: null)).
+   */
+  restrictionCoder?: CoderProtoSpec;
 }
 
 function stateSpec(
@@ -160,6 +170,12 @@ export function parDoPayload(
   }
   if (payload.state_specs.size > 0 || payload.timer_family_specs.size > 0)
     graph.requirements.add(STATEFUL_REQUIREMENT);
+  if (features.restrictionCoder) {
+    payload.restriction_coder_id = graph.coderId(
+      kv(features.restrictionCoder, nullable({ urn: "beam:coder:bytes:v1" })),
+    );
+    graph.requirements.add(SPLITTABLE_REQUIREMENT);
+  }
   if (features.requestsFinalization) {
     payload.requests_finalization = true;
     graph.requirements.add(FINALIZATION_REQUIREMENT);

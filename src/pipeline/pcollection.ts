@@ -20,6 +20,7 @@ import { combineGlobally, combinePerKey, writeText, type WriteTextOptions } from
 import {
   ITERABLE_SIDE_INPUT_URN,
   MULTIMAP_SIDE_INPUT_URN,
+  OFFSET_RANGE_CODER,
   type SideInputSource,
   type StateDeclaration,
   type TimerDeclaration,
@@ -55,6 +56,14 @@ export interface ParDoOptions extends MapOptions {
   timers?: Record<string, TimerDeclaration>;
   /** The DoFn registers bundle finalization callbacks. */
   requestsFinalization?: boolean;
+  /**
+   * A splittable DoFn (one with `initialRestriction`; README "Splittable
+   * DoFns"): found by itself for DoFn objects and classes; say `true` for a
+   * `{module, export}` reference.
+   */
+  splittable?: boolean;
+  /** The coder of a splittable DoFn's restrictions. @default the offset-range coder ({start, stop} bigints) */
+  restrictionCoder?: CoderType;
 }
 
 /** Tagged outputs of a ParDo: tag → its coder. The main output is "main", else the first tag. */
@@ -62,6 +71,18 @@ export type OutputsDecl = Record<string, { coder?: CoderType }>;
 
 /** A DoFn: a function (its `process`), a DoFn object or class, or a module reference. */
 export type DoFnArg = ((element: any, ctx: Context) => unknown) | object | ModuleRef;
+
+/** Whether a DoFn argument is splittable: it (or its class's prototype) has initialRestriction. */
+function isSplittableDoFn(dofn: DoFnArg, options: ParDoOptions): boolean {
+  if (options.splittable !== undefined) return options.splittable;
+  const target =
+    typeof dofn === "function" ? (dofn as { prototype?: unknown }).prototype : (dofn as unknown);
+  return (
+    target !== null &&
+    typeof target === "object" &&
+    typeof (target as { initialRestriction?: unknown }).initialRestriction === "function"
+  );
+}
 
 /** A PCollection read by a ParDo as a side input. */
 export class SideInputView {
@@ -222,6 +243,12 @@ export class PCollection<T> {
         state: options.state,
         timers: options.timers,
         requestsFinalization: options.requestsFinalization,
+        restrictionCoder: isSplittableDoFn(dofn, options)
+          ? normalizeCoder(
+              options.restrictionCoder ?? OFFSET_RANGE_CODER,
+              `${name.name} restrictionCoder`,
+            )
+          : undefined,
       },
       keyed && { keyCoder: keyed[0], windowCoder: this.windowFn.windowCoder },
     );

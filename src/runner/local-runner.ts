@@ -101,6 +101,8 @@ export interface StageSummary {
   outputElements: number;
   bundles: number;
   timersFired: number;
+  /** Residual roots (splittable DoFn checkpoints) the stage resumed. */
+  residualsResumed?: number;
   note?: string;
 }
 
@@ -290,6 +292,7 @@ export async function runPipeline(
           outputElements: 0,
           bundles: stats.bundles,
           timersFired: stats.timersFired,
+          residualsResumed: stats.residualsResumed,
         });
       } else if (work) {
         await unlessAborted(Promise.resolve(work.run()), options.signal);

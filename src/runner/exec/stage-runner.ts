@@ -2,8 +2,10 @@
  * Runs one stage: its input cut into bundles, each a ProcessBundle
  * instruction on a worker slot with the input sent on the data plane and the
  * outputs collected from the sinks (committed to their channels when the
- * bundle succeeded); then, for stages with timers, further bundles that
- * deliver the timers set until none are left. Stateful stages run one bundle
+ * bundle succeeded); then bundles that resume the residual roots the
+ * workers handed back (splittable DoFns' checkpoints), each once its
+ * requested delay passed, until none are left; then, for stages with timers,
+ * further bundles that deliver the timers set until none are left. Stateful stages run one bundle
  * at a time (the runner holds their state between bundles).
  */
 import { fnApi } from "../../../proto/index.js";
@@ -49,6 +51,14 @@ export interface StageStats {
   bundles: number;
   timerRounds: number;
   timersFired: number;
+  /** Residual roots (checkpoints) resumed. */
+  residualsResumed: number;
+}
+
+/** A residual root to resume: the element for the stage's input, due at `dueAt` (ms epoch). */
+interface Residual {
+  element: Uint8Array;
+  dueAt: number;
 }
 
 /** The transform a worker's error names: `step "S" (transform "T")`, `step "T"` or `transform "T"`. */
@@ -57,7 +67,8 @@ const TRANSFORM_IN_ERROR =
 
 export class StageRunner {
   private readonly timers: TimerStore;
-  readonly stats: StageStats = { bundles: 0, timerRounds: 0, timersFired: 0 };
+  readonly stats: StageStats = { bundles: 0, timerRounds: 0, timersFired: 0, residualsResumed: 0 };
+  private residuals: Residual[] = [];
   private readonly sideInputTokens: fnApi.ProcessBundleRequest.CacheToken[];
 
   constructor(
@@ -85,11 +96,8 @@ export class StageRunner {
     // Small inputs still make one bundle per slot: a few seeds may expand into most of the work.
     const bundles = input.bundles(wanted, 1);
     if (bundles.length === 0) bundles.push([]);
-    if (this.sd.stateful) {
-      for (const parts of bundles) await this.runBundle(parts, undefined);
-    } else {
-      await Promise.all(bundles.map((parts) => this.runBundle(parts, undefined)));
-    }
+    await this.runBundles(bundles);
+    await this.resumeResiduals();
     while (this.timers.size > 0) {
       if (++this.stats.timerRounds > this.ctx.maxTimerRounds)
         throw new Error(
@@ -99,6 +107,51 @@ export class StageRunner {
     }
     this.stats.timersFired = this.timers.fired;
     return this.stats;
+  }
+
+  private async runBundles(bundles: Uint8Array[][]): Promise<void> {
+    if (this.sd.stateful) {
+      for (const parts of bundles) await this.runBundle(parts, undefined);
+    } else {
+      await Promise.all(bundles.map((parts) => this.runBundle(parts, undefined)));
+    }
+  }
+
+  /** Runs the residuals whose delay passed (waiting for the earliest), spread over the slots, until none are left. */
+  private async resumeResiduals(): Promise<void> {
+    while (this.residuals.length > 0) {
+      const earliest = Math.min(...this.residuals.map((r) => r.dueAt));
+      const wait = earliest - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const now = Date.now();
+      const due = this.residuals.filter((r) => r.dueAt <= now);
+      this.residuals = this.residuals.filter((r) => r.dueAt > now);
+      const slots = this.sd.stateful ? 1 : this.ctx.pool.slots;
+      const bundles: Uint8Array[][] = Array.from({ length: Math.min(slots, due.length) }, () => []);
+      due.forEach((r, i) => bundles[i % bundles.length]!.push(r.element));
+      this.stats.residualsResumed += due.length;
+      await this.runBundles(bundles);
+    }
+  }
+
+  /** Keeps a bundle's residual roots for `resumeResiduals` (they must be for the stage's input). */
+  private keepResiduals(instructionId: string, roots: fnApi.DelayedBundleApplication[]): void {
+    for (const root of roots) {
+      const app = root.application;
+      const t = this.stage.transforms.includes(app.transform_id)
+        ? this.ctx.model.transform(app.transform_id)
+        : undefined;
+      if (!t || t.inputs.get(app.input_id) !== this.stage.input)
+        throw new BundleFailure(
+          this.stage.id,
+          instructionId,
+          `the worker handed back a residual for input ${JSON.stringify(app.input_id)} of transform ${JSON.stringify(app.transform_id)}, which does not read this stage's input ${JSON.stringify(this.stage.input)}: the local runner resumes residuals of the stage's first transform only`,
+          app.transform_id,
+        );
+      const delay = root.requested_time_delay;
+      const delayMs = delay ? delay.seconds * 1000 + delay.nanos / 1e6 : 0;
+      this.residuals.push({ element: app.element, dueAt: Date.now() + delayMs });
+    }
   }
 
   private runBundle(
@@ -186,6 +239,7 @@ export class StageRunner {
           undefined,
         );
       this.ctx.metrics.add(result.process_bundle?.monitoring_infos ?? []);
+      this.keepResiduals(id, result.process_bundle?.residual_roots ?? []);
     } finally {
       conn.release(id);
     }

@@ -1,8 +1,9 @@
 /**
  * The pipeline as the runner executes it: a copy of the components with
  * composites expanded to their leaves (runner primitives stay whole, combine
- * composites are lifted when lifting is on), the leaves in topological order,
- * and who produces and consumes each PCollection.
+ * composites are lifted when lifting is on, splittable ParDos are expanded
+ * into their SDF steps), the leaves in topological order, and who produces
+ * and consumes each PCollection.
  */
 import { pipelineApi } from "../../../proto/index.js";
 import { URNS } from "./urns.js";
@@ -29,6 +30,8 @@ export class PipelineModel {
   readonly consumers = new Map<string, Consumer[]>();
   /** Ids of combine composites that were lifted. */
   readonly lifted: string[] = [];
+  /** Ids of splittable ParDos expanded into their SDF steps (the id stays on the process step). */
+  readonly splittable: string[] = [];
 
   constructor(pipeline: pipelineApi.Pipeline, options: ModelOptions) {
     this.components = pipelineApi.Components.deserializeBinary(
@@ -51,6 +54,9 @@ export class PipelineModel {
       if (urn === URNS.combinePerKey && options.liftCombiners && this.liftable(t)) {
         leaves.push(...this.lift(id, t));
         this.lifted.push(id);
+      } else if (urn === URNS.pardo && isSplittablePardo(t)) {
+        leaves.push(...this.expandSplittable(id, t));
+        this.splittable.push(id);
       } else if (isRunnerPrimitive(urn) || t.subtransforms.length === 0) {
         if (urn || t.inputs.size > 0 || t.outputs.size > 0) leaves.push(id);
       } else {
@@ -100,9 +106,9 @@ export class PipelineModel {
     return ws;
   }
 
-  /** Side input local names of a transform (ParDo side inputs). */
+  /** Side input local names of a transform (ParDo side inputs, also of a splittable ParDo's process step). */
   sideInputNames(t: pipelineApi.PTransform): Set<string> {
-    if (t.spec?.urn !== URNS.pardo) return new Set();
+    if (t.spec?.urn !== URNS.pardo && t.spec?.urn !== URNS.sdfProcessSized) return new Set();
     return new Set(pipelineApi.ParDoPayload.deserializeBinary(t.spec.payload).side_inputs.keys());
   }
 
@@ -168,36 +174,13 @@ export class PipelineModel {
       keyCoder,
       iterAcc,
     ]);
-    const pcollection = (suffix: string, coderId: string) => {
-      const pcId = `${id}/${suffix}`;
-      this.components.pcollections.set(
-        pcId,
-        new pipelineApi.PCollection({
-          unique_name: pcId,
-          coder_id: coderId,
-          windowing_strategy_id: inputPc.windowing_strategy_id,
-          is_bounded: inputPc.is_bounded,
-        }),
-      );
-      return pcId;
-    };
+    const pcollection = (suffix: string, coderId: string) =>
+      this.addPCollection(`${id}/${suffix}`, coderId, inputPc);
     const precombined = pcollection("Precombine.out", kvAcc);
     const grouped = pcollection("Group.out", kvIterAcc);
     const merged = pcollection("Merge.out", kvAcc);
-    const step = (suffix: string, urn: string, from: string, to: string, body: Uint8Array) => {
-      const stepId = `${id}/${suffix}`;
-      this.components.transforms.set(
-        stepId,
-        new pipelineApi.PTransform({
-          unique_name: `${t.unique_name || id}/${suffix}`,
-          spec: new pipelineApi.FunctionSpec({ urn, payload: body }),
-          inputs: new Map([["in", from]]),
-          outputs: new Map([["out", to]]),
-          environment_id: urn === URNS.groupByKey ? "" : t.environment_id,
-        }),
-      );
-      return stepId;
-    };
+    const step = (suffix: string, urn: string, from: string, to: string, body: Uint8Array) =>
+      this.addStep(id, t, suffix, urn, from, to, body);
     const body = payload.serializeBinary();
     return [
       step("Precombine", URNS.precombine, input, precombined, body),
@@ -205,6 +188,106 @@ export class PipelineModel {
       step("Merge", URNS.mergeAccumulators, grouped, merged, body),
       step("ExtractOutputs", URNS.extractOutputs, merged, output, body),
     ];
+  }
+
+  /**
+   * A splittable ParDo as Beam's runners run it: pair each element with its
+   * initial restriction → split and size the restrictions → Reshuffle (a
+   * stage boundary, so the restrictions are rebundled over the workers) →
+   * process the sized restrictions. The process step keeps the ParDo's id,
+   * name, side inputs and outputs; checkpoints come back to the stage runner
+   * as residual roots of that step.
+   */
+  private expandSplittable(id: string, t: pipelineApi.PTransform): string[] {
+    const payload = pipelineApi.ParDoPayload.deserializeBinary(t.spec.payload);
+    const sides = new Set(payload.side_inputs.keys());
+    const main = [...t.inputs].find(([local]) => !sides.has(local));
+    if (!main)
+      throw new Error(`splittable ParDo ${JSON.stringify(this.nameOf(id))} has no main input`);
+    const [mainLocal, input] = main;
+    const inputPc = this.pcollection(input);
+    const restriction = payload.restriction_coder_id;
+    const paired = this.addCoder(`ff:kv:${inputPc.coder_id}:${restriction}`, URNS.kvCoder, [
+      inputPc.coder_id,
+      restriction,
+    ]);
+    const double = this.addCoder("ff:double", URNS.doubleCoder, []);
+    const sized = this.addCoder(`ff:kv:${paired}:${double}`, URNS.kvCoder, [paired, double]);
+    const pairedPc = this.addPCollection(`${id}/PairWithRestriction.out`, paired, inputPc);
+    const splitPc = this.addPCollection(`${id}/SplitAndSizeRestrictions.out`, sized, inputPc);
+    const shuffledPc = this.addPCollection(`${id}/Reshuffle.out`, sized, inputPc);
+    const body = t.spec.payload;
+    const steps = [
+      this.addStep(
+        id,
+        t,
+        "PairWithRestriction",
+        URNS.sdfPairWithRestriction,
+        input,
+        pairedPc,
+        body,
+      ),
+      this.addStep(
+        id,
+        t,
+        "SplitAndSizeRestrictions",
+        URNS.sdfSplitAndSize,
+        pairedPc,
+        splitPc,
+        body,
+      ),
+      this.addStep(id, t, "Reshuffle", URNS.reshuffle, splitPc, shuffledPc, new Uint8Array()),
+    ];
+    this.components.transforms.set(
+      id,
+      new pipelineApi.PTransform({
+        unique_name: t.unique_name,
+        spec: new pipelineApi.FunctionSpec({ urn: URNS.sdfProcessSized, payload: body }),
+        inputs: new Map(
+          [...t.inputs].map(([local, pc]) => [local, local === mainLocal ? shuffledPc : pc]),
+        ),
+        outputs: t.outputs,
+        environment_id: t.environment_id,
+      }),
+    );
+    return [...steps, id];
+  }
+
+  private addPCollection(id: string, coderId: string, like: pipelineApi.PCollection): string {
+    this.components.pcollections.set(
+      id,
+      new pipelineApi.PCollection({
+        unique_name: id,
+        coder_id: coderId,
+        windowing_strategy_id: like.windowing_strategy_id,
+        is_bounded: like.is_bounded,
+      }),
+    );
+    return id;
+  }
+
+  /** A one-input, one-output step `${id}/${suffix}` of an expanded transform; runner primitives get no environment. */
+  private addStep(
+    id: string,
+    t: pipelineApi.PTransform,
+    suffix: string,
+    urn: string,
+    from: string,
+    to: string,
+    body: Uint8Array,
+  ): string {
+    const stepId = `${id}/${suffix}`;
+    this.components.transforms.set(
+      stepId,
+      new pipelineApi.PTransform({
+        unique_name: `${t.unique_name || id}/${suffix}`,
+        spec: new pipelineApi.FunctionSpec({ urn, payload: body }),
+        inputs: new Map([["in", from]]),
+        outputs: new Map([["out", to]]),
+        environment_id: isRunnerPrimitive(urn) ? "" : t.environment_id,
+      }),
+    );
+    return stepId;
   }
 
   private topologicalOrder(leaves: string[]): string[] {
@@ -247,6 +330,11 @@ export class PipelineModel {
       );
     return order;
   }
+}
+
+/** A ParDo whose payload names a restriction coder (a splittable DoFn). */
+export function isSplittablePardo(t: pipelineApi.PTransform): boolean {
+  return pipelineApi.ParDoPayload.deserializeBinary(t.spec.payload).restriction_coder_id !== "";
 }
 
 /** True when a GroupByKey over this windowing must merge windows (sessions not yet merged). */
