@@ -61,6 +61,10 @@ const CASES: Case[] = [
     stateIterables: true,
   },
   {
+    name: "a splittable DoFn: restrictions split, sized and checkpointed",
+    file: "test/interop/cases/splittable.mjs",
+  },
+  {
     name: "sessions merged by Firefly's merge_windows",
     file: "examples/snippets/windows.mjs",
     sdkMergesSessions: true,
