@@ -15,11 +15,16 @@ import { ENVIRONMENT_ID, fireflyEnvironment } from "./environment.js";
 import { PipelineGraph } from "./graph.js";
 import { optionTypoWarnings } from "./option-suggestions.js";
 import { PipelineOptions, type OptionValue } from "./options.js";
-import { parDoPayload, PARDO_URN, type ParDoFeatures } from "./pardo-payload.js";
+import {
+  OFFSET_RANGE_CODER,
+  parDoPayload,
+  PARDO_URN,
+  type ParDoFeatures,
+} from "./pardo-payload.js";
 import { outputsOf, PCollection } from "./pcollection.js";
 import { findRunner, type PipelineResult } from "./runners.js";
 import type { UserCodePayload } from "./ship-function.js";
-import { expandGlobDoFn, readLinesDoFn } from "./text-io.js";
+import { DEFAULT_READ_SPLIT_BYTES, expandGlobDoFn, readLinesDoFn } from "./text-io.js";
 import { globalWindows, type WindowFnSpec } from "./windowing.js";
 import { createDoFn } from "./wrappers.js";
 import * as path from "node:path";
@@ -181,10 +186,19 @@ export class Pipeline {
   }
 
   /** The lines of the files matching a glob (relative to the working directory), as strings. */
-  readText(glob: string, options: NameOption = {}): PCollection<string> {
+  readText(
+    glob: string,
+    options: NameOption & {
+      /** Bytes of a file each parallel read covers. @default 33554432 (32 MiB) */
+      splitBytes?: number;
+    } = {},
+  ): PCollection<string> {
     if (typeof glob !== "string" || glob === "")
       throw new TypeError("readText(glob): glob must be a non-empty string");
     const pattern = path.resolve(glob);
+    const splitBytes = options.splitBytes ?? DEFAULT_READ_SPLIT_BYTES;
+    if (!Number.isSafeInteger(splitBytes) || splitBytes < 1)
+      throw new TypeError(`readText: splitBytes must be a positive integer, got ${splitBytes}`);
     const string = { urn: "beam:coder:string_utf8:v1" };
     const out = (coder: CoderProtoSpec): Record<string, OutputDecl> => ({
       out: { coder, declared: true, windowFn: globalWindows() },
@@ -202,8 +216,9 @@ export class Pipeline {
         return this.addParDo(
           files.reshuffle(),
           { name: "ReadLines", explicitName: false },
-          readLinesDoFn(),
+          readLinesDoFn(splitBytes),
           out(string),
+          { restrictionCoder: OFFSET_RANGE_CODER },
         ).out as PCollection<string>;
       },
       (pc) => ({ out: pc.id }),

@@ -2,6 +2,7 @@
  * The shipped code of `readText` and `writeText` (file IO with node:fs in
  * the worker, so paths are resolved when the pipeline is built).
  *   readText(glob):  Impulse → ExpandGlob (file names) → Reshuffle → ReadLines
+ *     (a splittable DoFn over byte ranges: large files are read in parallel)
  *   writeText(prefix, {shards}): AssignShards (+ one empty seed per shard) →
  *     GroupByKey → WriteShards (`<prefix>-00000-of-00003<suffix>`, written to a
  *     temporary file and renamed; every shard is written, empty or not).
@@ -67,18 +68,98 @@ export default {
     { pattern },
   );
 
-/** Reads a file's lines (streamed). */
-export const readLinesDoFn = (): UserCodePayload =>
+/** How many bytes of a file one restriction of `readText` covers (files larger than this are read in parallel). */
+export const DEFAULT_READ_SPLIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads a file's lines as a splittable DoFn: the restriction is a byte range
+ * of the file, cut into `splitBytes` pieces, and a line belongs to the piece
+ * holding its first byte (a line starts at 0 or right after `\n`, `\r\n` or a
+ * lone `\r`). Each piece seeks to its first line start, then claims every
+ * line start it reads; lines may run past the piece's end.
+ */
+export const readLinesDoFn = (splitBytes = DEFAULT_READ_SPLIT_BYTES): UserCodePayload =>
   module(
     `import * as fs from "node:fs";
-import * as readline from "node:readline";
 
-export default async function* readLines(file) {
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  for await (const line of lines) yield line;
+const CHUNK = 64 * 1024;
+const LF = 10, CR = 13;
+
+/** Bytes of a file from an offset, in chunks. */
+class Reader {
+  constructor(fd, pos) { this.fd = fd; this.pos = pos; this.buf = Buffer.alloc(0); this.at = 0; }
+  async fill() {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await this.fd.read(chunk, 0, CHUNK, this.pos + this.buf.length);
+    this.buf = Buffer.concat([this.buf.subarray(this.at), chunk.subarray(0, bytesRead)]);
+    this.pos += this.at;
+    this.at = 0;
+    return bytesRead > 0;
+  }
+  /** The byte at the current offset (undefined at the end of the file). */
+  async peek() {
+    if (this.at >= this.buf.length && !(await this.fill())) return undefined;
+    return this.buf[this.at];
+  }
+  get offset() { return this.pos + this.at; }
+  /** Reads one line; returns its text (the offset is then the next line's start). */
+  async line() {
+    const parts = [];
+    for (;;) {
+      if (this.at >= this.buf.length && !(await this.fill())) break;
+      let i = this.at;
+      const end = this.buf.length;
+      while (i < end && this.buf[i] !== LF && this.buf[i] !== CR) i++;
+      parts.push(this.buf.subarray(this.at, i));
+      if (i === end) { this.at = end; continue; }
+      const terminator = this.buf[i];
+      this.at = i + 1;
+      if (terminator === CR && (await this.peek()) === LF) this.at++;
+      break;
+    }
+    return Buffer.concat(parts).toString("utf8");
+  }
 }
+
+export default {
+  initialRestriction(file) {
+    return { start: 0n, stop: BigInt(fs.statSync(file).size) };
+  },
+  splitRestriction(file, range, ctx) {
+    const step = BigInt(ctx.config.splitBytes);
+    const parts = [];
+    for (let start = range.start; start < range.stop; start += step)
+      parts.push({ start, stop: start + step < range.stop ? start + step : range.stop });
+    return parts;
+  },
+  async *process(file, ctx) {
+    const tracker = ctx.tracker;
+    const { start } = tracker.currentRestriction();
+    const fd = await fs.promises.open(file, "r");
+    try {
+      const reader = new Reader(fd, start === 0n ? 0 : Number(start) - 1);
+      if (start > 0n) {
+        // Skip to the first line start at or after start: the byte before it ends a line.
+        const before = await reader.peek();
+        reader.at++;
+        const isStart = before === LF || (before === CR && (await reader.peek()) !== LF);
+        if (!isStart) await reader.line();
+      }
+      while (tracker.tryClaim(BigInt(reader.offset))) {
+        if ((await reader.peek()) === undefined) {
+          // claimed the end of the file: nothing more to read
+          tracker.tryClaim(BigInt(Number.MAX_SAFE_INTEGER));
+          break;
+        }
+        yield await reader.line();
+      }
+    } finally {
+      await fd.close();
+    }
+  },
+};
 `,
-    {},
+    { splitBytes },
   );
 
 /** One empty seed per shard, so every shard file is written. */

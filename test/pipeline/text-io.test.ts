@@ -3,6 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
+import fc from "fast-check";
+import { OffsetRangeTracker } from "../../operations/sdf/offset-range.js";
 import { fixedWindows, Pipeline } from "../../src/pipeline/index.js";
 import {
   assertWellFormed,
@@ -51,11 +53,60 @@ test("readText: Impulse → ExpandGlob → Reshuffle → ReadLines; the shipped 
   ]);
   assert.deepEqual(await expand("One"), [path.join(dir, "b.txt")]);
   await assert.rejects(expand("Missing"), /readText: no file/);
-  const lines = await runDoFn(await loadDoFn(proto, "ReadText/ReadLines"), [
-    ...files,
-    path.join(dir, "sub", "deep", "d.txt"),
-  ]);
+  const readLines = await loadDoFn(proto, "ReadText/ReadLines");
+  const lines: string[] = [];
+  for (const file of [...files, path.join(dir, "sub", "deep", "d.txt")])
+    lines.push(...(await readSplit(readLines, file)));
   assert.deepEqual(lines, ["one", "two", "three", "four", "five", "", "six"]);
+});
+
+type Range = { start: bigint; stop: bigint };
+
+/** Runs the splittable ReadLines DoFn over a file as a runner would: each piece of splitRestriction with its own tracker. */
+async function readSplit(
+  loaded: Awaited<ReturnType<typeof loadDoFn>>,
+  file: string,
+): Promise<string[]> {
+  const dofn = loaded.dofn as unknown as {
+    initialRestriction(f: string): Range;
+    splitRestriction(f: string, r: Range, ctx: unknown): Iterable<Range>;
+  };
+  const out: string[] = [];
+  const ctx = { config: loaded.config };
+  for (const piece of dofn.splitRestriction(file, dofn.initialRestriction(file), ctx)) {
+    const tracker = new OffsetRangeTracker(piece);
+    out.push(...((await runDoFn(loaded, [file], { tracker })) as string[]));
+    tracker.checkDone();
+  }
+  return out;
+}
+
+test("readText reads every line exactly once however a file is cut (\\n, \\r\\n, \\r, multi-byte characters)", async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, "lines.txt");
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.constantFrom("a", "bc", "é", "日本", "\n", "\r\n", "\r", "\n\n", " "), {
+        maxLength: 40,
+      }),
+      fc.integer({ min: 1, max: 12 }),
+      async (parts, splitBytes) => {
+        const text = parts.join("");
+        fs.writeFileSync(file, text);
+        const expected = text.split(/\r\n|\n|\r/);
+        if (expected[expected.length - 1] === "") expected.pop();
+        const p = new Pipeline({});
+        p.readText(file, { splitBytes });
+        const loaded = await loadDoFn(p.toProto(), "ReadText/ReadLines");
+        assert.deepEqual(
+          await readSplit(loaded, file),
+          expected,
+          JSON.stringify({ text, splitBytes }),
+        );
+      },
+    ),
+    { numRuns: 150 },
+  );
 });
 
 test("readText resolves a relative glob against the working directory at construction", () => {
