@@ -25,6 +25,7 @@ import { outputsOf, PCollection } from "./pcollection.js";
 import { findRunner, type PipelineResult } from "./runners.js";
 import type { UserCodePayload } from "./ship-function.js";
 import { DEFAULT_READ_SPLIT_BYTES, expandGlobDoFn, readLinesDoFn } from "./text-io.js";
+import { generateSequenceDoFn, sequenceBoundsDoFn } from "./sequence.js";
 import { globalWindows, type WindowFnSpec } from "./windowing.js";
 import { createDoFn } from "./wrappers.js";
 import * as path from "node:path";
@@ -180,6 +181,57 @@ export class Pipeline {
           createDoFn(values, `${name} value`),
           { out: { coder, declared: true, windowFn: globalWindows() } },
         ).out as PCollection<T>;
+      },
+      (pc) => ({ out: pc.id }),
+    );
+  }
+
+  /**
+   * The integers of [from, to) (numbers, or bigints past 2^53), made by a
+   * splittable DoFn: the range is cut into pieces of `splitSize` that the
+   * workers read in parallel.
+   */
+  generateSequence(
+    options: NameOption & {
+      from: number | bigint;
+      to: number | bigint;
+      /** Numbers per piece. @default 1000000 */
+      splitSize?: number | bigint;
+    },
+  ): PCollection<number> {
+    const int = (v: unknown, what: string): bigint => {
+      if (typeof v === "bigint") return v;
+      if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+      throw new TypeError(
+        `generateSequence: ${what} must be a safe integer or a bigint, got ${String(v)}`,
+      );
+    };
+    const from = int(options?.from, "from");
+    const to = int(options?.to, "to");
+    const splitSize = int(options.splitSize ?? 1_000_000, "splitSize");
+    if (from > to) throw new TypeError(`generateSequence: from (${from}) is after to (${to})`);
+    if (splitSize < 1n)
+      throw new TypeError(`generateSequence: splitSize must be ≥ 1, got ${splitSize}`);
+    const out = (coder: CoderProtoSpec): Record<string, OutputDecl> => ({
+      out: { coder, declared: true, windowFn: globalWindows() },
+    });
+    return this.graph.composite(
+      options.name ?? "GenerateSequence",
+      options.name !== undefined,
+      () => {
+        const bounds = this.addParDo(
+          this.impulse(),
+          { name: "Range", explicitName: false },
+          sequenceBoundsDoFn(from, to),
+          out({ urn: "firefly:coder:json:v1" }),
+        ).out as PCollection<unknown>;
+        return this.addParDo(
+          bounds,
+          { name: "Generate", explicitName: false },
+          generateSequenceDoFn(splitSize),
+          out({ urn: "beam:coder:varint:v1" }),
+          { restrictionCoder: OFFSET_RANGE_CODER },
+        ).out as PCollection<number>;
       },
       (pc) => ({ out: pc.id }),
     );

@@ -118,3 +118,31 @@ test("an error in an SDF method names the method and the restriction", async () 
     /failed in restrictionSize \(restriction \[0, 10\)\): Error: cannot size this/,
   );
 });
+
+test("generateSequence: every integer of [from, to) once, split over threads; bigints past 2^53", async () => {
+  const out = path.join(root, "sequence");
+  const p = new Pipeline({ runner: "local", threads: 2 });
+  const small = p.generateSequence({ from: -500, to: 9_500, splitSize: 777 });
+  const big = p.generateSequence({
+    name: "Big",
+    from: 2n ** 63n - 5n,
+    to: 2n ** 63n - 1n,
+  });
+  p.flatten([
+    small.map((n) => String(n), { coder: "string" }),
+    big.map((n) => String(n), { name: "BigText", coder: "string" }),
+  ]).writeText(out);
+  const result = (await p.run()) as PipelineResult;
+  assert.equal(result.state, "DONE", JSON.stringify(result.error));
+  const lines = fs.readFileSync(`${out}-00000-of-00001`, "utf8").split("\n").filter(Boolean);
+  const expected = [
+    ...Array.from({ length: 10_000 }, (_, i) => String(i - 500)),
+    ...[5n, 4n, 3n, 2n].map((d) => String(2n ** 63n - d)),
+  ];
+  assert.deepEqual([...lines].sort(), [...expected].sort());
+  assert.throws(() => p.generateSequence({ from: 3, to: 1 }), /from \(3\) is after to \(1\)/);
+  assert.throws(
+    () => p.generateSequence({ from: 0.5, to: 1 }),
+    /from must be a safe integer or a bigint/,
+  );
+});
