@@ -38,6 +38,16 @@ const expected: Record<string, string[]> = {
   ],
   "side-inputs.mjs": ["cake: not for sale", "pen: 1.79", "tea: 3.15", "tea: 3.15"],
   "state-timers.mjs": ["ana: map, tea", "ben: pen"],
+  "splittable.mjs": [
+    "atlas page 0",
+    "atlas page 1",
+    "atlas page 2",
+    "diary page 0",
+    "diary page 1",
+    "diary page 2",
+    "diary page 3",
+    "diary page 4",
+  ],
 };
 
 const snippetsDir = path.join(repoRoot, "examples", "snippets");
