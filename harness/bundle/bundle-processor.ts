@@ -23,6 +23,7 @@ import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
 import { IllegalStateError, ProtocolError } from "../errors.js";
 import { buildGraph } from "./graph-builder.js";
+import { WorkProgressCell } from "../../operations/sdf/work-progress.js";
 import type { ProgressLayout } from "./progress-view.js";
 
 export interface InboundSource {
@@ -127,6 +128,12 @@ export class BundleProcessor {
       pcollectionIds: this.counters.map((c) => c.pcollectionId),
       counts: this.counts,
       sources: [...this.dataInputs].map(([id, op]) => [id, op.splitGate.buffer]),
+      work: this.operations
+        .filter((op) => (op as { workProgress?: unknown }).workProgress instanceof WorkProgressCell)
+        .map((op) => [
+          op.transformId,
+          (op as unknown as { workProgress: WorkProgressCell }).workProgress.buffer,
+        ]),
     };
     return this.layout;
   }

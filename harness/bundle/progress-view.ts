@@ -1,9 +1,10 @@
 /**
  * What a progress answer needs of a running bundle, readable from any thread:
- * element counts per PCollection and each data source's split gate, both in
- * shared memory. The processor publishes it; the conductor reads it.
+ * element counts per PCollection, each data source's split gate and each
+ * splittable DoFn's work progress, all in shared memory. The processor publishes it; the conductor reads it.
  */
 import { SplitGate } from "../../operations/split-gate.js";
+import { WorkProgressCell } from "../../operations/sdf/work-progress.js";
 
 export interface ProgressLayout {
   /** The execution-state cell and the transform ids its codes refer to. */
@@ -13,11 +14,14 @@ export interface ProgressLayout {
   counts: SharedArrayBuffer;
   /** Split gate buffers by data source transform id. */
   sources: [string, SharedArrayBuffer][];
+  /** Work-progress cells of splittable DoFns, by transform id. */
+  work: [string, SharedArrayBuffer][];
 }
 
 export class ProgressView {
   readonly counts: Float64Array;
   readonly sources: Map<string, SplitGate>;
+  readonly work: Map<string, WorkProgressCell>;
   readonly executionState: Int32Array;
   /** Samples per execution-state code (filled by the ExecutionSampler). */
   readonly samples = new Map<number, number>();
@@ -26,5 +30,6 @@ export class ProgressView {
     this.counts = new Float64Array(layout.counts);
     this.executionState = new Int32Array(layout.executionState);
     this.sources = new Map(layout.sources.map(([id, buffer]) => [id, new SplitGate(buffer)]));
+    this.work = new Map(layout.work.map(([id, buffer]) => [id, new WorkProgressCell(buffer)]));
   }
 }

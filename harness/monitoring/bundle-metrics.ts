@@ -20,6 +20,7 @@ import {
   internLabels,
   latestPayload,
   monitoringInfo,
+  progressPayload,
 } from "./monitoring-infos.js";
 
 /** Label maps of a processor's PCollections, by its counts buffer (one per processor). */
@@ -61,6 +62,25 @@ export function progressMonitoringInfos(view: ProgressView): metricsApi.Monitori
         TYPES.sumInt64,
         internLabels(LABELS.transform, transformId),
         int64Payload(gate.claimed - 1),
+      ),
+    );
+  }
+  for (const [transformId, cell] of view.work) {
+    const progress = cell.read();
+    if (!progress) continue;
+    const labels = internLabels(LABELS.transform, transformId);
+    infos.push(
+      monitoringInfo(
+        URNS.workCompleted,
+        TYPES.progress,
+        labels,
+        progressPayload(progress.completed),
+      ),
+      monitoringInfo(
+        URNS.workRemaining,
+        TYPES.progress,
+        labels,
+        progressPayload(progress.remaining),
       ),
     );
   }

@@ -15,6 +15,8 @@ export const URNS = {
   finishBundleMsecs: "beam:metric:pardo_execution_time:finish_bundle_msecs:v1",
   totalMsecs: "beam:metric:ptransform_execution_time:total_msecs:v1",
   readIndex: "beam:metric:data_channel:read_index:v1",
+  workCompleted: "beam:metric:ptransform_progress:completed:v1",
+  workRemaining: "beam:metric:ptransform_progress:remaining:v1",
   userSumInt64: "beam:metric:user:sum_int64:v1",
   userSumDouble: "beam:metric:user:sum_double:v1",
   userDistributionInt64: "beam:metric:user:distribution_int64:v1",
@@ -30,6 +32,7 @@ export const TYPES = {
   distributionDouble: "beam:metrics:distribution_double:v1",
   latestInt64: "beam:metrics:latest_int64:v1",
   latestDouble: "beam:metrics:latest_double:v1",
+  progress: "beam:metrics:progress:v1",
 } as const;
 
 export const LABELS = {
@@ -46,6 +49,14 @@ function encoded(write: (w: ByteWriter) => void): Uint8Array {
   write(scratch);
   // A copy: payloads are a few bytes, and finish() would allocate a new buffer each time.
   return scratch.toBytes();
+}
+
+/** Payload of a progress value: an iterable of one double (int32 count, then the big-endian double). */
+export function progressPayload(value: number): Uint8Array {
+  return encoded((w) => {
+    w.writeInt32BE(1);
+    w.writeDouble(value);
+  });
 }
 
 /** Payload of a sum_int64 (a varint). */

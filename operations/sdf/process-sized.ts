@@ -28,6 +28,7 @@ import {
   SplittableMethods,
   type RestrictionTracker,
 } from "./splittable-dofn.js";
+import { publishingTracker, WorkProgressCell } from "./work-progress.js";
 
 interface KV {
   key: unknown;
@@ -57,6 +58,8 @@ export class SdfProcessSizedOperation extends ParDoOperation {
   private readonly inputCoder: Coder<WindowedValue<unknown>>;
   /** Set by ctx.resumeAfter while the current element runs: the residual's delay. */
   private checkpointMillis: number | undefined;
+  /** Progress of the element being processed (read by progress answers, from any thread). */
+  readonly workProgress = new WorkProgressCell();
 
   constructor(
     private readonly context: OperationContext,
@@ -112,6 +115,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
 
   override async finishBundle(): Promise<void> {
     this.ctx.tracker = undefined;
+    this.workProgress.clear();
     await super.finishBundle();
   }
 
@@ -130,7 +134,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         windows: [element.windows[i]],
         pane: element.pane,
       };
-      const tracker = methods.createTracker(restriction);
+      const tracker = publishingTracker(methods.createTracker(restriction), this.workProgress);
       this.checkpointMillis = undefined;
       this.ctx.tracker = tracker;
       const pending = super.process(inWindow);
@@ -152,6 +156,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     const delay = this.checkpointMillis;
     this.checkpointMillis = undefined;
     this.ctx.tracker = undefined;
+    this.workProgress.clear();
     let residual: unknown;
     if (delay !== undefined) {
       try {

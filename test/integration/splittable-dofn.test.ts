@@ -9,7 +9,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GLOBAL_WINDOW, NO_FIRING, type WindowedValue } from "../../coders/index.js";
-import type { fnApi } from "../../proto/index.js";
+import { fnApi } from "../../proto/index.js";
 import {
   addCoder,
   coderOf,
@@ -55,6 +55,7 @@ const CHARS = `export default {
       claimed++;
       if (s.startsWith("cp") && claimed === 2) { ctx.resumeAfter(2500); break; }
       if (s === "lazy" && claimed === 1) break;
+      if (s.startsWith("slow")) await new Promise((r) => setTimeout(r, 40));
     }
     return out;
   },
@@ -170,6 +171,48 @@ for (const threads of [0, 2]) {
         "cp-abcdefgh@8:f",
       ]);
       assert.equal(resumed.response.process_bundle.residual_roots.length, 2);
+    });
+
+    test("progress while an element runs: work completed and remaining of its restriction", async () => {
+      const id = `sdf-${threads}-progress`;
+      const response = session.runner.processBundle("sdf", id);
+      await session.runner.sendData(id, "source", encodeGlobal(STR, ["slow-0123456789"]));
+      // "slow-0123456789" (15 characters) is split into [0, 7) and [7, 15); 40 ms per claim.
+      const seen: { completed: number; remaining: number }[] = [];
+      let done = false;
+      void response.finally(() => (done = true));
+      while (!done && seen.length < 3) {
+        const progress = await session.runner.instruct(
+          new fnApi.InstructionRequest({
+            process_bundle_progress: new fnApi.ProcessBundleProgressRequest({ instruction_id: id }),
+          }),
+        );
+        const infos = progress.process_bundle_progress?.monitoring_infos ?? [];
+        const value = (urn: string) => {
+          const info = infos.find((i) => i.urn === urn && i.labels.get("PTRANSFORM") === "process");
+          if (!info) return undefined;
+          assert.equal(info.type, "beam:metrics:progress:v1");
+          const view = new DataView(
+            info.payload.buffer,
+            info.payload.byteOffset,
+            info.payload.length,
+          );
+          assert.equal(view.getInt32(0), 1, "an iterable of one double");
+          return view.getFloat64(4);
+        };
+        const completed = value("beam:metric:ptransform_progress:completed:v1");
+        const remaining = value("beam:metric:ptransform_progress:remaining:v1");
+        if (completed !== undefined && remaining !== undefined && completed > 0)
+          seen.push({ completed, remaining });
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      assertOk(await response);
+      assert.ok(seen.length > 0, "progress reported work while the element ran");
+      for (const p of seen)
+        assert.ok(
+          p.completed + p.remaining === 7 || p.completed + p.remaining === 8,
+          `completed + remaining is the piece's size: ${JSON.stringify(p)}`,
+        );
     });
 
     test("process that leaves work unclaimed fails the bundle naming the restriction; the worker goes on", async () => {
