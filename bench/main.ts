@@ -86,6 +86,12 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
     quick: true,
     load: () => import("./cases/state-threads.js"),
   },
+  "read-text": {
+    description:
+      "(j) one large text file through readText on the local runner: byte ranges at threads 2 vs 1, vs the whole file",
+    quick: false,
+    load: () => import("./cases/read-text.js"),
+  },
   metrics: {
     description: "(i) Prometheus endpoint on vs off on case (a)",
     quick: true,

@@ -77,6 +77,15 @@ export class DoFnContext {
     this.host.emit(value, BigInt(placement.timestamp), placement.windows, placement.pane, tag);
   }
 
+  /**
+   * Resolves once every output emitted so far with `ctx.output` was taken
+   * downstream: a DoFn that emits many outputs in a loop awaits it now and
+   * then (backpressure). Undefined when nothing waits.
+   */
+  flushOutputs(): Promise<void> | undefined {
+    return this.host.outputsTaken();
+  }
+
   /** Side input by name (see README): an array, or a multimap view. */
   sideInput(name: string): Promise<unknown> {
     return this.host.sideInput(name, this.element("sideInput"));

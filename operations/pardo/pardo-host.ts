@@ -23,6 +23,8 @@ export interface ParDoHost {
   state(name: string, element: WindowedValue<unknown>): unknown;
   timer(family: string, element: WindowedValue<unknown>): TimerHandle;
   registerFinalization(callback: () => unknown): void;
+  /** Resolves once every output emitted so far was taken downstream (undefined when none waits). */
+  outputsTaken(): Promise<void> | undefined;
   /** A splittable DoFn's self-checkpoint: the rest of its restriction resumes after `millis`. */
   resumeAfter(millis: number): void;
 }

@@ -192,6 +192,10 @@ export class ParDoOperation implements Operation, ParDoHost {
     return this.features.timer(family, element);
   }
 
+  outputsTaken(): Promise<void> | undefined {
+    return this.emitter.drain() ?? undefined;
+  }
+
   resumeAfter(_millis: number): void {
     throw new OperationError(
       this.transformId,

@@ -82,43 +82,26 @@ export const readLinesDoFn = (splitBytes = DEFAULT_READ_SPLIT_BYTES): UserCodePa
   module(
     `import * as fs from "node:fs";
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 const LF = 10, CR = 13;
 
-/** Bytes of a file from an offset, in chunks. */
-class Reader {
-  constructor(fd, pos) { this.fd = fd; this.pos = pos; this.buf = Buffer.alloc(0); this.at = 0; }
-  async fill() {
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await this.fd.read(chunk, 0, CHUNK, this.pos + this.buf.length);
-    this.buf = Buffer.concat([this.buf.subarray(this.at), chunk.subarray(0, bytesRead)]);
-    this.pos += this.at;
-    this.at = 0;
-    return bytesRead > 0;
-  }
-  /** The byte at the current offset (undefined at the end of the file). */
-  async peek() {
-    if (this.at >= this.buf.length && !(await this.fill())) return undefined;
-    return this.buf[this.at];
-  }
-  get offset() { return this.pos + this.at; }
-  /** Reads one line; returns its text (the offset is then the next line's start). */
-  async line() {
-    const parts = [];
-    for (;;) {
-      if (this.at >= this.buf.length && !(await this.fill())) break;
-      let i = this.at;
-      const end = this.buf.length;
-      while (i < end && this.buf[i] !== LF && this.buf[i] !== CR) i++;
-      parts.push(this.buf.subarray(this.at, i));
-      if (i === end) { this.at = end; continue; }
-      const terminator = this.buf[i];
-      this.at = i + 1;
-      if (terminator === CR && (await this.peek()) === LF) this.at++;
-      break;
+/**
+ * Where the line starting at index i of buf ends: [end of its text, start of
+ * the next line], or undefined when that needs bytes not read yet.
+ */
+function lineEnd(buf, i, eof) {
+  const n = buf.length;
+  let k = i;
+  while (k < n) {
+    const b = buf[k];
+    if (b === LF) return [k, k + 1];
+    if (b === CR) {
+      if (k + 1 < n) return [k, buf[k + 1] === LF ? k + 2 : k + 1];
+      return eof ? [k, k + 1] : undefined;
     }
-    return Buffer.concat(parts).toString("utf8");
+    k++;
   }
+  return undefined;
 }
 
 export default {
@@ -132,26 +115,56 @@ export default {
       parts.push({ start, stop: start + step < range.stop ? start + step : range.stop });
     return parts;
   },
-  async *process(file, ctx) {
+  async process(file, ctx) {
     const tracker = ctx.tracker;
-    const { start } = tracker.currentRestriction();
+    const start = Number(tracker.currentRestriction().start);
     const fd = await fs.promises.open(file, "r");
     try {
-      const reader = new Reader(fd, start === 0n ? 0 : Number(start) - 1);
-      if (start > 0n) {
-        // Skip to the first line start at or after start: the byte before it ends a line.
-        const before = await reader.peek();
-        reader.at++;
-        const isStart = before === LF || (before === CR && (await reader.peek()) !== LF);
-        if (!isStart) await reader.line();
+      let base = start > 0 ? start - 1 : 0; // the file offset of buf[0]
+      let buf = Buffer.alloc(0);
+      let eof = false;
+      const fill = async () => {
+        const chunk = Buffer.allocUnsafe(CHUNK);
+        const { bytesRead } = await fd.read(chunk, 0, CHUNK, base + buf.length);
+        if (bytesRead === 0) eof = true;
+        else {
+          const got = chunk.subarray(0, bytesRead);
+          buf = buf.length === 0 ? got : Buffer.concat([buf, got]);
+        }
+      };
+      let i = 0; // index in buf of the next line start
+      if (start > 0) {
+        // The line holding byte start-1 (buf[0]) belongs to the range before.
+        while (buf.length < 2 && !eof) await fill();
+        const before = buf[0];
+        if (before === LF) i = 1;
+        else if (before === CR) i = buf[1] === LF ? 2 : 1;
+        else {
+          let r;
+          while ((r = lineEnd(buf, 0, eof)) === undefined && !eof) await fill();
+          i = r === undefined ? buf.length : r[1];
+        }
       }
-      while (tracker.tryClaim(BigInt(reader.offset))) {
-        if ((await reader.peek()) === undefined) {
-          // claimed the end of the file: nothing more to read
-          tracker.tryClaim(BigInt(Number.MAX_SAFE_INTEGER));
+      for (;;) {
+        const r = lineEnd(buf, i, eof);
+        if (r === undefined) {
+          if (!eof) {
+            buf = buf.subarray(i);
+            base += i;
+            i = 0;
+            await ctx.flushOutputs(); // downstream took this chunk's lines
+            await fill();
+            continue;
+          }
+          // The end of the file: a last line without a terminator, then nothing.
+          if (i < buf.length && tracker.tryClaim(BigInt(base + i)))
+            ctx.output(buf.toString("utf8", i, buf.length));
+          if (tracker.tryClaim(BigInt(base + buf.length))) tracker.tryClaim(BigInt(Number.MAX_SAFE_INTEGER));
           break;
         }
-        yield await reader.line();
+        if (!tracker.tryClaim(BigInt(base + i))) break;
+        ctx.output(buf.toString("utf8", i, r[0]));
+        i = r[1];
       }
     } finally {
       await fd.close();

@@ -166,6 +166,7 @@ export function fakeContext(config: unknown, extra: Record<string, unknown> = {}
       output: (value: unknown, tag?: string) => outputs.push({ value, tag }),
       outputWithTimestamp: (value: unknown, timestamp: bigint | number, tag?: string) =>
         outputs.push({ value, timestamp, tag }),
+      flushOutputs: () => undefined,
       ...extra,
     },
   };
