@@ -65,11 +65,50 @@ export function setHandle(cell: BagCell, coder: Coder<unknown>) {
   };
 }
 
+const isPromise = (v: unknown): v is Promise<unknown> =>
+  v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+
+/**
+ * Combining state: inputs are added to a local accumulator, written as one
+ * accumulator at flush. Adds apply in call order even when the CombineFn is
+ * async and nobody awaits `add` (a DoFn that adds twice in a row, or elements
+ * of one key arriving back to back): each add runs after the one before it,
+ * and `read`, `clear` and `flush` wait for them.
+ */
 export function combiningHandle(cell: BagCell, combineFn: CombineFn) {
   let local: unknown;
   let hasLocal = false;
+  /** Adds not applied yet (undefined when none is pending). */
+  let pending: Promise<void> | undefined;
+  const apply = (input: unknown): void | Promise<void> => {
+    const start = hasLocal ? local : combineFn.createAccumulator();
+    const addTo = (accumulator: unknown): void | Promise<void> => {
+      const next = combineFn.addInput(accumulator, input);
+      const set = (value: unknown) => {
+        local = value;
+        hasLocal = true;
+      };
+      if (isPromise(next)) return next.then(set);
+      set(next);
+    };
+    return isPromise(start) ? start.then(addTo) : addTo(start);
+  };
+  const settled = async () => {
+    while (pending) await pending;
+  };
+  /** Runs `step` now, or after the pending adds and clears (in call order). */
+  const sequenced = (step: () => void | Promise<void>): Promise<void> | undefined => {
+    const result = pending ? pending.then(step) : step();
+    if (!result) return undefined;
+    const tracked: Promise<void> = result.finally(() => {
+      if (pending === tracked) pending = undefined;
+    });
+    pending = tracked;
+    return tracked;
+  };
   return {
     read: async () => {
+      await settled();
       const accumulators = await cell.read();
       if (hasLocal) accumulators.push(local);
       const merged =
@@ -78,19 +117,15 @@ export function combiningHandle(cell: BagCell, combineFn: CombineFn) {
           : await combineFn.mergeAccumulators(accumulators);
       return combineFn.extractOutput(merged);
     },
-    add: async (input: unknown) => {
-      local = await combineFn.addInput(
-        hasLocal ? local : await combineFn.createAccumulator(),
-        input,
-      );
-      hasLocal = true;
-    },
-    clear: () => {
-      cell.clear();
-      hasLocal = false;
-      local = undefined;
-    },
+    add: (input: unknown) => sequenced(() => apply(input)),
+    clear: () =>
+      sequenced(() => {
+        cell.clear();
+        hasLocal = false;
+        local = undefined;
+      }),
     flush: async () => {
+      await settled();
       if (hasLocal) cell.add(local);
       hasLocal = false;
       local = undefined;
