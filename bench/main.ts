@@ -86,6 +86,12 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
     quick: true,
     load: () => import("./cases/state-threads.js"),
   },
+  streamed: {
+    description:
+      "(j) 1M small kv elements streamed in 1 MiB messages vs pre-sent, default settings and inline, vs the apache-beam worker; peak RSS",
+    quick: true,
+    load: () => import("./cases/streamed.js"),
+  },
   metrics: {
     description: "(i) Prometheus endpoint on vs off on case (a)",
     quick: true,
