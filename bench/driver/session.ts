@@ -46,6 +46,8 @@ export interface Measured {
 export class BenchSession {
   readonly label: string;
   private next = 1;
+  /** Sends started by `preSend`, by instruction id. */
+  private readonly preSending = new Map<string, Promise<void>>();
 
   private constructor(
     readonly kind: WorkerKind,
@@ -96,7 +98,8 @@ export class BenchSession {
     const id = preSentId ?? this.instructionId(descriptorId);
     const start = process.hrtime.bigint();
     const response = this.runner.processBundle(descriptorId, id, cacheTokens);
-    const sent = preSentId === undefined ? this.send(id, chunks) : Promise.resolve();
+    const sent = preSentId === undefined ? this.send(id, chunks) : this.preSending.get(preSentId);
+    this.preSending.delete(id);
     const result = await withTimeout(response, BUNDLE_TIMEOUT_MS, () =>
       this.failure(`bundle ${id} did not finish`),
     );
@@ -110,13 +113,17 @@ export class BenchSession {
 
   /**
    * Sends the input of the next bundle of `descriptorId` before its
-   * ProcessBundle and waits until the worker has taken it in (its CPU time
-   * stopped growing); returns the instruction id to pass to `bundle`. The
-   * worker must have opened its data stream (run one bundle first).
+   * ProcessBundle and waits until the worker has taken in what it accepts
+   * before the bundle starts (its CPU time stopped growing; past its inbound
+   * limit it pauses the stream, and the rest follows once the bundle runs).
+   * Returns the instruction id to pass to `bundle`. The worker must have
+   * opened its data stream (run one bundle first).
    */
   async preSend(descriptorId: string, chunks: readonly Uint8Array[]): Promise<string> {
     const id = this.instructionId(descriptorId);
-    await this.send(id, chunks);
+    const sent = this.send(id, chunks);
+    this.preSending.set(id, sent);
+    await Promise.race([sent, new Promise((r) => setTimeout(r, 50))]);
     await this.workerIdle();
     return id;
   }

@@ -36,6 +36,18 @@ export interface DataChannelOptions {
 
 type Call = grpc.ClientDuplexStream<fnApi.Elements, fnApi.Elements>;
 
+/**
+ * A paused stream still reads messages until its readable buffer holds its
+ * high-water mark of them (16 by default: 16 MiB of the runner's 1 MiB
+ * messages, over `maxBufferedBytes`); one message of read-ahead keeps the
+ * inbound bytes at what flow control allows. (Node's readable state: grpc-js
+ * takes no option for it.)
+ */
+function limitReadAhead(call: Call): void {
+  const state = (call as unknown as { _readableState?: { highWaterMark?: number } })._readableState;
+  if (state && typeof state.highWaterMark === "number") state.highWaterMark = 1;
+}
+
 export class DataChannel implements InboundAccounting {
   private readonly client: fnApi.BeamFnDataClient;
   private readonly call: Call;
@@ -61,6 +73,7 @@ export class DataChannel implements InboundAccounting {
       channelOptions(options.grpc),
     );
     this.call = this.client.Data(workerMetadata(options.workerId));
+    limitReadAhead(this.call);
     this.call.on("data", (message: fnApi.Elements) => this.onMessage(message));
     this.call.on("error", (err) => this.onClosed(err));
     this.call.on("end", () => this.onClosed(undefined));
