@@ -48,6 +48,21 @@ function limitReadAhead(call: Call): void {
   if (state && typeof state.highWaterMark === "number") state.highWaterMark = 1;
 }
 
+/**
+ * Whether `bytes` is most of a buffer of its own: grpc-js concatenates every
+ * received message into a fresh buffer (pooled only below Node's 8 KiB pool),
+ * and a message's bytes field is a view of it. With the message's only entry,
+ * nothing else views that buffer once the message is decoded.
+ */
+function ownsItsBuffer(bytes: Uint8Array): boolean {
+  const buffer = bytes.buffer;
+  return (
+    buffer instanceof ArrayBuffer &&
+    buffer.byteLength > 2 * Buffer.poolSize &&
+    bytes.byteLength * 4 >= buffer.byteLength * 3
+  );
+}
+
 export class DataChannel implements InboundAccounting {
   private readonly client: fnApi.BeamFnDataClient;
   private readonly call: Call;
@@ -182,12 +197,14 @@ export class DataChannel implements InboundAccounting {
   }
 
   private onMessage(message: fnApi.Elements): void {
+    const alone = message.data.length === 1 && message.timers.length === 0;
     for (const entry of message.data) {
       this.route(entry.instruction_id, {
         kind: "data",
         transformId: entry.transform_id,
         bytes: entry.data,
         isLast: entry.is_last,
+        ownsBuffer: alone && ownsItsBuffer(entry.data),
       });
     }
     for (const entry of message.timers) {

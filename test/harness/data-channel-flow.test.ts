@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { DataChannel } from "../../harness/data/data-channel.js";
 import { DEFAULT_GRPC_SETTINGS } from "../../harness/grpc-settings.js";
+import { fnApi } from "../../proto/index.js";
 import { FakeRunner } from "../support/fake-runner.js";
 
 const LIMIT = 1024 * 1024;
@@ -67,4 +68,26 @@ test("a paused data stream holds the limit plus about one message, then delivers
   await sent;
   assert.deepEqual(Buffer.concat(received), Buffer.from(bytes));
   channel.release("early");
+});
+
+test("a message's only entry owns its buffer (a pool bundle moves it); entries sharing one do not", async () => {
+  const big = new Uint8Array(64 * 1024).fill(3);
+  await runner.sendData("own", "source", big, [big.length], false);
+  const data = (id: string) =>
+    new fnApi.Elements.Data({ instruction_id: id, transform_id: "source", data: big });
+  await runner.sendElements(new fnApi.Elements({ data: [data("own"), data("own")] }));
+  await runner.sendData("own", "source", new Uint8Array(10).fill(4), [10], false);
+  await runner.sendData("own", "source", new Uint8Array(), [1], true);
+  const inbound = channel.claim("own");
+  inbound.startConsuming();
+  const owns: (boolean | undefined)[] = [];
+  for (let item = await inbound.next(); item; item = await inbound.next()) {
+    if (item.kind !== "data") continue;
+    if (item.isLast) break;
+    owns.push(item.ownsBuffer);
+    assert.ok(item.bytes.length > 0);
+  }
+  // The 64 KiB message alone: owned; two entries in one message: not; 10 bytes: not.
+  assert.deepEqual(owns, [true, false, false, false]);
+  channel.release("own");
 });
