@@ -86,9 +86,15 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
     quick: true,
     load: () => import("./cases/state-threads.js"),
   },
+  streamed: {
+    description:
+      "(j) 1M small kv elements streamed in 1 MiB messages vs pre-sent, default settings and inline, vs the apache-beam worker; peak RSS",
+    quick: true,
+    load: () => import("./cases/streamed.js"),
+  },
   "read-text": {
     description:
-      "(j) one large text file through readText on the local runner: byte ranges at threads 2 vs 1, vs the whole file",
+      "(k) one large text file through readText on the local runner: byte ranges at threads 2 vs 1, vs the whole file",
     quick: false,
     load: () => import("./cases/read-text.js"),
   },

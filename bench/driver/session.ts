@@ -46,6 +46,8 @@ export interface Measured {
 export class BenchSession {
   readonly label: string;
   private next = 1;
+  /** Sends started by `preSend`, by instruction id. */
+  private readonly preSending = new Map<string, Promise<void>>();
 
   private constructor(
     readonly kind: WorkerKind,
@@ -90,11 +92,14 @@ export class BenchSession {
     descriptorId: string,
     chunks: readonly Uint8Array[],
     cacheTokens: fnApi.ProcessBundleRequest.CacheToken[] = [],
+    /** The id `preSend` returned: the input is already with the worker, send none. */
+    preSentId?: string,
   ): Promise<{ ms: number; outputBytes: number }> {
-    const id = `${descriptorId}-${this.next++}`;
+    const id = preSentId ?? this.instructionId(descriptorId);
     const start = process.hrtime.bigint();
     const response = this.runner.processBundle(descriptorId, id, cacheTokens);
-    const sent = this.send(id, chunks);
+    const sent = preSentId === undefined ? this.send(id, chunks) : this.preSending.get(preSentId);
+    this.preSending.delete(id);
     const result = await withTimeout(response, BUNDLE_TIMEOUT_MS, () =>
       this.failure(`bundle ${id} did not finish`),
     );
@@ -104,6 +109,40 @@ export class BenchSession {
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     this.runner.forgetOutputs(id);
     return { ms, outputBytes: output.length };
+  }
+
+  /**
+   * Sends the input of the next bundle of `descriptorId` before its
+   * ProcessBundle and waits until the worker has taken in what it accepts
+   * before the bundle starts (its CPU time stopped growing; past its inbound
+   * limit it pauses the stream, and the rest follows once the bundle runs).
+   * Returns the instruction id to pass to `bundle`. The worker must have
+   * opened its data stream (run one bundle first).
+   */
+  async preSend(descriptorId: string, chunks: readonly Uint8Array[]): Promise<string> {
+    const id = this.instructionId(descriptorId);
+    const sent = this.send(id, chunks);
+    this.preSending.set(id, sent);
+    await Promise.race([sent, new Promise((r) => setTimeout(r, 50))]);
+    await this.workerIdle();
+    return id;
+  }
+
+  /** Waits until the worker's CPU time did not grow for 100 ms. */
+  private async workerIdle(): Promise<void> {
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    let last = this.worker.usage().cpuMs;
+    let still = 0;
+    while (still < 4 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      const now = this.worker.usage().cpuMs;
+      still = now === last ? still + 1 : 0;
+      last = now;
+    }
+  }
+
+  private instructionId(descriptorId: string): string {
+    return `${descriptorId}-${this.next++}`;
   }
 
   /** Measures `body`, which processes `elements` elements of `bytes` input bytes. */

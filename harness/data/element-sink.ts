@@ -8,7 +8,11 @@
 import { ByteWriter } from "../../coders/index.js";
 import type { ElementSink } from "../../operations/bundle-services.js";
 
-/** Where the flushed bytes go: the data channel (inline) or a thread port. */
+/**
+ * Where the flushed bytes go: the data channel (inline) or a thread port. The
+ * bytes are the transport's own (no one else views their buffer): a thread
+ * transfers them to the conductor without a copy.
+ */
 export type ChunkTransport = (bytes: Uint8Array, isLast: boolean) => void | Promise<void>;
 
 export interface FlushPolicy {

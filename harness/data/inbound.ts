@@ -12,7 +12,17 @@
 import { AsyncQueue } from "../util/async-queue.js";
 
 export type InboundItem =
-  | { kind: "data"; transformId: string; bytes: Uint8Array; isLast: boolean }
+  | {
+      kind: "data";
+      transformId: string;
+      bytes: Uint8Array;
+      isLast: boolean;
+      /**
+       * Nothing else views `bytes.buffer` (the received message's own buffer,
+       * which held only this entry): a pool bundle may transfer it without a copy.
+       */
+      ownsBuffer?: boolean;
+    }
   | {
       kind: "timers";
       transformId: string;

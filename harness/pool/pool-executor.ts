@@ -383,7 +383,8 @@ class ThreadBridge {
           this.inboundDone = true;
           break;
         }
-        const bytes = transferable(item.bytes);
+        const bytes =
+          item.kind === "data" && item.ownsBuffer ? item.bytes : transferable(item.bytes);
         this.credit -= bytes.length;
         const message: ToThread =
           item.kind === "data"

@@ -25,7 +25,7 @@ import { AsyncQueue } from "../util/async-queue.js";
 import {
   INBOUND_WINDOW_BYTES,
   MAX_UNACKED_OUTPUTS,
-  transferable,
+  ownedTransferable,
   type FromThread,
   type ToThread,
 } from "./protocol.js";
@@ -118,7 +118,8 @@ export class PortBundleServices implements BundleServices, InboundSource {
 
   private sink(transformId: string, timerFamilyId: string | undefined): BufferedElementSink {
     const sink = new BufferedElementSink((bytes, isLast) => {
-      const owned = transferable(bytes);
+      // A sink's chunk is the sink's alone (ChunkTransport): moved, not copied.
+      const owned = ownedTransferable(bytes);
       this.outputs++;
       if (isLast) {
         // Not acknowledged: the conductor waits for every output of the bundle

@@ -110,6 +110,24 @@ export const INBOUND_WINDOW_BYTES = 8 * 1024 * 1024;
 /** Output chunks a thread may have unacknowledged before it waits. */
 export const MAX_UNACKED_OUTPUTS = 4;
 
+/**
+ * Bytes the caller owns outright (nothing else views their buffer, e.g. an
+ * element sink's flushed chunk): transferred as they are, without a copy, when
+ * they fill most of their buffer (a chunk flushed at `flushBytes` from a
+ * buffer of the next power of two); else a copy, so a mostly empty buffer does
+ * not travel.
+ */
+export function ownedTransferable(bytes: Uint8Array): Uint8Array {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength * 4 >= bytes.buffer.byteLength * 3 &&
+    !(bytes.buffer instanceof SharedArrayBuffer)
+  ) {
+    return bytes;
+  }
+  return transferable(bytes);
+}
+
 /** An owned copy of bytes whose buffer can be transferred. */
 export function transferable(bytes: Uint8Array): Uint8Array {
   if (

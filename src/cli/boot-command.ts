@@ -41,6 +41,7 @@ const FLAGS = {
   thread_heap_mb: { type: "string" },
   orphan_data_timeout_ms: { type: "string" },
   max_element_bytes: { type: "string" },
+  max_inbound_buffered_bytes: { type: "string" },
   data_sampling: { type: "boolean" },
 } as const;
 
@@ -61,6 +62,8 @@ export interface BootSettings {
   threadHeapMb: number | undefined;
   orphanDataTimeoutMs: number | undefined;
   maxElementBytes: number | undefined;
+  /** Inbound bytes held before the data stream is paused (memory bound). */
+  maxInboundBufferedBytes: number | undefined;
   /** --data_sampling; else the pipeline's `experiments` decide (enable_data_sampling). */
   dataSampling: boolean | undefined;
 }
@@ -140,6 +143,10 @@ export function parseBootFlags(args: string[], env: NodeJS.ProcessEnv = process.
     threadHeapMb: positiveFlag("thread_heap_mb", values.thread_heap_mb),
     orphanDataTimeoutMs: positiveFlag("orphan_data_timeout_ms", values.orphan_data_timeout_ms),
     maxElementBytes: positiveFlag("max_element_bytes", values.max_element_bytes),
+    maxInboundBufferedBytes: positiveFlag(
+      "max_inbound_buffered_bytes",
+      values.max_inbound_buffered_bytes,
+    ),
     dataSampling: values.data_sampling,
   };
 }
@@ -228,6 +235,7 @@ export async function boot(settings: BootSettings): Promise<number> {
     maxThreadHeapMb: settings.threadHeapMb,
     orphanDataTimeoutMs: settings.orphanDataTimeoutMs,
     maxElementBytes: settings.maxElementBytes,
+    maxInboundBufferedBytes: settings.maxInboundBufferedBytes,
     dataSampling: settings.dataSampling,
     metricsPort:
       settings.metricsPort ??
@@ -287,6 +295,8 @@ options:
   --thread_heap_mb=M           heap limit of each pool thread    default 4096
   --orphan_data_timeout_ms=MS  drop data of bundles never asked for   default 300000
   --max_element_bytes=B        largest element a data source accepts  default 512 MiB
+  --max_inbound_buffered_bytes=B  inbound data held before the data stream
+                               is paused (all bundles)           default 64 MiB
   --data_sampling              sample elements for sample_data   default off
   --help, -h                   print this help`,
   async run(args) {

@@ -44,6 +44,20 @@ test("boot takes Beam's environment-variable form of the endpoints; flags win", 
   );
 });
 
+test("boot takes the memory bounds: --thread_heap_mb, --max_inbound_buffered_bytes", () => {
+  const s = parseBootFlags(
+    ["--id=w", "--thread_heap_mb=512", "--max_inbound_buffered_bytes=8388608"],
+    {},
+  );
+  assert.equal(s.threadHeapMb, 512);
+  assert.equal(s.maxInboundBufferedBytes, 8 * 1024 * 1024);
+  assert.equal(parseBootFlags(["--id=w"], {}).maxInboundBufferedBytes, undefined);
+  assert.throws(
+    () => parseBootFlags(["--id=w", "--max_inbound_buffered_bytes=0"], {}),
+    /--max_inbound_buffered_bytes must be a positive integer/,
+  );
+});
+
 test("boot errors name the flag", () => {
   assert.throws(() => parseBootFlags(["--control_endpoint=x:1"], {}), /--id is required/);
   assert.throws(
