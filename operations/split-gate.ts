@@ -14,6 +14,25 @@ const UNBOUNDED = 0x7fffffff;
 export interface SplitPoint {
   lastPrimaryElement: number;
   firstResidualElement: number;
+  /** The element being processed was split too (a splittable DoFn's restriction). */
+  elementSplit?: ElementSplit;
+}
+
+/** The two halves of a split element, encoded with its transform's input coder. */
+export interface ElementSplit {
+  transformId: string;
+  /** The transform's local input name. */
+  inputId: string;
+  primary: Uint8Array;
+  residual: Uint8Array;
+}
+
+/** Splits the element a splittable DoFn is processing (called while the gate is locked). */
+export interface CurrentElementSplitter {
+  /** The fraction of element `index` done, or undefined when it cannot be split now. */
+  fractionDone(index: number): number | undefined;
+  /** Splits element `index`, keeping `fraction` of its remaining work in the primary. */
+  split(index: number, fraction: number): ElementSplit | undefined;
 }
 
 export interface SplitRequest {
@@ -70,13 +89,19 @@ export class SplitGate {
   /**
    * Moves the stop bound as Beam's channel split defines it: keep
    * `fraction` of the elements after the current one; the current element
-   * stays in the primary. Returns undefined when no split is possible.
+   * stays in the primary. With `element` (a splittable DoFn reads this
+   * source) a split point inside the current element splits its restriction
+   * instead, as Beam Python's harness computes it: the element becomes a
+   * primary and a residual root, and the elements after it are residual.
+   * Returns undefined when no split is possible.
    */
-  trySplit(request: SplitRequest): SplitPoint | undefined {
+  trySplit(request: SplitRequest, element?: CurrentElementSplitter): SplitPoint | undefined {
     this.lock();
     try {
       const index = this.cells[INDEX];
       const stop = this.cells[STOP];
+      const inElement = element && this.splitInElement(request, element, index, stop);
+      if (inElement) return inElement;
       const position = index + 1;
       let total = request.estimatedInputElements > 0 ? request.estimatedInputElements : stop;
       if (total > stop) total = stop;
@@ -97,6 +122,30 @@ export class SplitGate {
     } finally {
       this.unlock();
     }
+  }
+
+  /** A split inside element `index` when the split point falls in its remaining work. */
+  private splitInElement(
+    request: SplitRequest,
+    element: CurrentElementSplitter,
+    index: number,
+    stop: number,
+  ): SplitPoint | undefined {
+    if (index < 0 || index >= stop) return undefined;
+    const done = element.fractionDone(index);
+    if (done === undefined || !(done < 1)) return undefined;
+    let total = request.estimatedInputElements > 0 ? request.estimatedInputElements : index + 1;
+    if (total > stop) total = stop;
+    if (total < index + 1) total = index + 1;
+    const fraction = Math.min(Math.max(request.fractionOfRemainder, 0), 1);
+    const keepOfElement = ((total - index - done) * fraction) / (1 - done);
+    const allowed = (p: number) =>
+      request.allowedSplitPoints.length === 0 || request.allowedSplitPoints.includes(p);
+    if (!(keepOfElement < 1) || !allowed(index) || !allowed(index + 1)) return undefined;
+    const split = element.split(index, keepOfElement);
+    if (!split) return undefined;
+    this.cells[STOP] = index + 1;
+    return { lastPrimaryElement: index - 1, firstResidualElement: index + 1, elementSplit: split };
   }
 
   private lock(): void {

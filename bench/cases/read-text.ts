@@ -1,5 +1,5 @@
 /**
- * (j) Reading one large text file with `readText` on the local runner
+ * (k) Reading one large text file with `readText` on the local runner
  * (issue 21): a generated file of short lines, counted (lines and bytes per
  * line length class, so every line must be read once), read
  *   - in byte ranges (the splittable ReadLines, 32 MiB pieces) with 2 threads and with 1,

@@ -23,7 +23,7 @@ import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
 import { IllegalStateError, ProtocolError } from "../errors.js";
 import { buildGraph } from "./graph-builder.js";
-import { WorkProgressCell } from "../../operations/sdf/work-progress.js";
+import { SdfProcessSizedOperation } from "../../operations/sdf/process-sized.js";
 import type { ProgressLayout } from "./progress-view.js";
 
 export interface InboundSource {
@@ -120,6 +120,11 @@ export class BundleProcessor {
     }
   }
 
+  /** The splittable DoFns of the graph (their progress and element splits are shared). */
+  private get splittable(): SdfProcessSizedOperation[] {
+    return this.operations.filter((op) => op instanceof SdfProcessSizedOperation);
+  }
+
   /** The shared-memory layout progress answers read (from any thread). */
   progressLayout(): ProgressLayout {
     this.layout ??= {
@@ -128,12 +133,20 @@ export class BundleProcessor {
       pcollectionIds: this.counters.map((c) => c.pcollectionId),
       counts: this.counts,
       sources: [...this.dataInputs].map(([id, op]) => [id, op.splitGate.buffer]),
-      work: this.operations
-        .filter((op) => (op as { workProgress?: unknown }).workProgress instanceof WorkProgressCell)
-        .map((op) => [
-          op.transformId,
-          (op as unknown as { workProgress: WorkProgressCell }).workProgress.buffer,
-        ]),
+      work: this.splittable.map((op) => [op.transformId, op.workProgress.buffer]),
+      elementSplits: this.splittable.flatMap((op) =>
+        op.elementSplit
+          ? [
+              {
+                sourceId: op.elementSplit.sourceId,
+                transformId: op.transformId,
+                inputId: op.elementSplit.inputId,
+                pcollectionId: op.elementSplit.pcollectionId,
+                cell: op.elementSplit.cell.buffer,
+              },
+            ]
+          : [],
+      ),
     };
     return this.layout;
   }

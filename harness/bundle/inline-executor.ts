@@ -21,6 +21,7 @@ import type { StateCache } from "../state/state-cache.js";
 import type { BundleProcessor } from "./bundle-processor.js";
 import { endpointsOf } from "./descriptor-endpoints.js";
 import { InlineBundleServices } from "./inline-bundle.js";
+import { splitSource } from "./element-splitter.js";
 import { runBundle } from "./running-bundle.js";
 import type { ProcessorCache } from "./processor-cache.js";
 import { ProgressView } from "./progress-view.js";
@@ -168,7 +169,10 @@ export class InlineExecutor implements BundleExecutor {
   }
 
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {
-    return this.active.get(instructionId)?.progress.sources.get(transformId)?.trySplit(request);
+    const bundle = this.active.get(instructionId);
+    return (
+      bundle && splitSource(bundle.progress, bundle.processor.descriptor, transformId, request)
+    );
   }
 
   async close(): Promise<void> {

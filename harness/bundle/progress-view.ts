@@ -5,6 +5,7 @@
  */
 import { SplitGate } from "../../operations/split-gate.js";
 import { WorkProgressCell } from "../../operations/sdf/work-progress.js";
+import { SharedOffsetRangeCell } from "../../operations/sdf/shared-offset-range.js";
 
 export interface ProgressLayout {
   /** The execution-state cell and the transform ids its codes refer to. */
@@ -16,12 +17,25 @@ export interface ProgressLayout {
   sources: [string, SharedArrayBuffer][];
   /** Work-progress cells of splittable DoFns, by transform id. */
   work: [string, SharedArrayBuffer][];
+  /** Splittable DoFns fed by a data source: the element they process, which a split may cut. */
+  elementSplits: ElementSplitLayout[];
+}
+
+export interface ElementSplitLayout {
+  /** The data source feeding the splittable DoFn. */
+  sourceId: string;
+  transformId: string;
+  inputId: string;
+  pcollectionId: string;
+  cell: SharedArrayBuffer;
 }
 
 export class ProgressView {
   readonly counts: Float64Array;
   readonly sources: Map<string, SplitGate>;
   readonly work: Map<string, WorkProgressCell>;
+  /** By data source id. */
+  readonly elementSplits: Map<string, ElementSplitLayout & { shared: SharedOffsetRangeCell }>;
   readonly executionState: Int32Array;
   /** Samples per execution-state code (filled by the ExecutionSampler). */
   readonly samples = new Map<number, number>();
@@ -31,5 +45,11 @@ export class ProgressView {
     this.executionState = new Int32Array(layout.executionState);
     this.sources = new Map(layout.sources.map(([id, buffer]) => [id, new SplitGate(buffer)]));
     this.work = new Map(layout.work.map(([id, buffer]) => [id, new WorkProgressCell(buffer)]));
+    this.elementSplits = new Map(
+      layout.elementSplits.map((e) => [
+        e.sourceId,
+        { ...e, shared: new SharedOffsetRangeCell(e.cell) },
+      ]),
+    );
   }
 }

@@ -90,12 +90,28 @@ registerInstructionHandler("process_bundle_split", async (request, h) => {
   if (!h.executor.isActive(body.instruction_id))
     return { process_bundle_split: new fnApi.ProcessBundleSplitResponse() };
   const channelSplits: fnApi.ProcessBundleSplitResponse.ChannelSplit[] = [];
+  const primaryRoots: fnApi.BundleApplication[] = [];
+  const residualRoots: fnApi.DelayedBundleApplication[] = [];
   for (const [transformId, desired] of body.desired_splits) {
     const split = h.executor.split(body.instruction_id, transformId, {
       fractionOfRemainder: desired.fraction_of_remainder,
       estimatedInputElements: Number(desired.estimated_input_elements),
       allowedSplitPoints: desired.allowed_split_points.map(Number),
     });
+    if (split?.elementSplit) {
+      const {
+        transformId: transform_id,
+        inputId: input_id,
+        primary,
+        residual,
+      } = split.elementSplit;
+      primaryRoots.push(new fnApi.BundleApplication({ transform_id, input_id, element: primary }));
+      residualRoots.push(
+        new fnApi.DelayedBundleApplication({
+          application: new fnApi.BundleApplication({ transform_id, input_id, element: residual }),
+        }),
+      );
+    }
     if (split) {
       channelSplits.push(
         new fnApi.ProcessBundleSplitResponse.ChannelSplit({
@@ -107,7 +123,11 @@ registerInstructionHandler("process_bundle_split", async (request, h) => {
     }
   }
   return {
-    process_bundle_split: new fnApi.ProcessBundleSplitResponse({ channel_splits: channelSplits }),
+    process_bundle_split: new fnApi.ProcessBundleSplitResponse({
+      channel_splits: channelSplits,
+      primary_roots: primaryRoots,
+      residual_roots: residualRoots,
+    }),
   };
 });
 

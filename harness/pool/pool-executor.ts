@@ -16,6 +16,7 @@ import type { SplitPoint, SplitRequest } from "../../operations/split-gate.js";
 import type { ActiveBundleInfo, BundleExecutor, BundleOutcome } from "../bundle/inline-executor.js";
 import { endpointsOf } from "../bundle/descriptor-endpoints.js";
 import { ProgressView } from "../bundle/progress-view.js";
+import { splitSource } from "../bundle/element-splitter.js";
 import type { ChannelPool } from "../data/channel-pool.js";
 import type { FlushPolicy } from "../data/element-sink.js";
 import type { InboundSource } from "../bundle/bundle-processor.js";
@@ -63,6 +64,7 @@ export interface PoolExecutorOptions {
 interface ActiveBundle {
   progress: ProgressView | undefined;
   info: ActiveBundleInfo;
+  descriptor: fnApi.ProcessBundleDescriptor;
 }
 
 const WORKER_FILE = new URL("./bundle-worker.js", import.meta.url).href;
@@ -158,6 +160,7 @@ export class PoolExecutor implements BundleExecutor {
     const entry: ActiveBundle = {
       progress: undefined,
       info: { instructionId, descriptorId: descriptor.id, startedAt: Date.now() },
+      descriptor,
     };
     this.active.set(instructionId, entry);
     const bridge = new ThreadBridge(
@@ -232,7 +235,10 @@ export class PoolExecutor implements BundleExecutor {
   }
 
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {
-    return this.active.get(instructionId)?.progress?.sources.get(transformId)?.trySplit(request);
+    const bundle = this.active.get(instructionId);
+    return (
+      bundle?.progress && splitSource(bundle.progress, bundle.descriptor, transformId, request)
+    );
   }
 
   async close(): Promise<void> {

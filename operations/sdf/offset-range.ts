@@ -35,7 +35,8 @@ export class RestrictionError extends Error {
   }
 }
 
-function int64(value: bigint | number, what: string): bigint {
+/** `value` as an int64 bigint; a RestrictionError naming `what` otherwise. */
+export function int64(value: bigint | number, what: string): bigint {
   const v = typeof value === "bigint" ? value : Number.isSafeInteger(value) ? BigInt(value) : NaN;
   if (typeof v !== "bigint" || v < INT64_MIN || v > INT64_MAX)
     throw new RestrictionError(
@@ -85,6 +86,67 @@ export function splitRange(
 const FRACTION_BITS = 32n;
 const FRACTION_SCALE = 2 ** 32;
 
+/**
+ * Whether `position` may be claimed after `last` in `range` (true: it is in
+ * the range; false: at or past its stop); throws on claims that do not
+ * strictly increase or start before the range.
+ */
+export function checkClaim(
+  range: OffsetRange,
+  last: bigint | undefined,
+  position: bigint,
+): boolean {
+  if (last !== undefined && position <= last)
+    throw new RestrictionError(
+      `offsets claimed must strictly increase: tried to claim ${position} after ${last} in ${describeRange(range)}`,
+    );
+  if (position < range.start)
+    throw new RestrictionError(
+      `tried to claim offset ${position}, before the start of ${describeRange(range)}`,
+    );
+  return position < range.stop;
+}
+
+/**
+ * Where a split of `fraction` (0 ≤ fraction < 1) of the work after `last`
+ * cuts `range`: the first offset of the residual, or undefined when nothing
+ * can be split off.
+ */
+export function splitFraction(
+  range: OffsetRange,
+  last: bigint | undefined,
+  fraction: number,
+): bigint | undefined {
+  if (!(fraction >= 0 && fraction < 1))
+    throw new RestrictionError(`a split fraction must be in [0, 1), got ${fraction}`);
+  const current = last ?? range.start - 1n;
+  if (current >= range.stop - 1n) return undefined;
+  const remaining = range.stop - current;
+  const scaled = BigInt(Math.floor(fraction * FRACTION_SCALE));
+  let amount = (remaining * scaled) >> FRACTION_BITS;
+  if (amount < 1n) amount = 1n;
+  const split = current + amount;
+  return split >= range.stop ? undefined : split;
+}
+
+/** Throws unless every offset of `range` was claimed or attempted past. */
+export function checkRangeDone(range: OffsetRange, last: bigint | undefined): void {
+  if (range.start === range.stop) return;
+  if (last === undefined || last < range.stop - 1n)
+    throw new RestrictionError(
+      `the restriction ${describeRange(range)} is not done: offsets [${last === undefined ? range.start : last + 1n}, ${range.stop}) were neither claimed nor split away (claim until tryClaim returns false)`,
+    );
+}
+
+/** Work done and left, in offsets (the offset being processed counts as left). */
+export function rangeProgress(range: OffsetRange, last: bigint | undefined): RestrictionProgress {
+  const total = range.stop - range.start;
+  if (last === undefined) return { completed: 0, remaining: Number(total) };
+  let completed = last - range.start;
+  if (completed > total) completed = total;
+  return { completed: Number(completed), remaining: Number(total - completed) };
+}
+
 export class OffsetRangeTracker {
   private range: OffsetRange;
   private lastAttempted: bigint | undefined;
@@ -112,16 +174,9 @@ export class OffsetRangeTracker {
    */
   tryClaim(offset: bigint | number): boolean {
     const position = int64(offset, "a claimed offset");
-    if (this.lastAttempted !== undefined && position <= this.lastAttempted)
-      throw new RestrictionError(
-        `offsets claimed must strictly increase: tried to claim ${position} after ${this.lastAttempted} in ${describeRange(this.range)}`,
-      );
-    if (position < this.range.start)
-      throw new RestrictionError(
-        `tried to claim offset ${position}, before the start of ${describeRange(this.range)}`,
-      );
+    const claimed = checkClaim(this.range, this.lastAttempted, position);
     this.lastAttempted = position;
-    return position < this.range.stop;
+    return claimed;
   }
 
   /**
@@ -129,16 +184,8 @@ export class OffsetRangeTracker {
    * tracker keeps the primary; undefined when nothing can be split off.
    */
   trySplit(fraction: number): { primary: OffsetRange; residual: OffsetRange } | undefined {
-    if (!(fraction >= 0 && fraction < 1))
-      throw new RestrictionError(`a split fraction must be in [0, 1), got ${fraction}`);
-    const current = this.lastAttempted ?? this.range.start - 1n;
-    if (current >= this.range.stop - 1n) return undefined;
-    const remaining = this.range.stop - current;
-    const scaled = BigInt(Math.floor(fraction * FRACTION_SCALE));
-    let amount = (remaining * scaled) >> FRACTION_BITS;
-    if (amount < 1n) amount = 1n;
-    const split = current + amount;
-    if (split >= this.range.stop) return undefined;
+    const split = splitFraction(this.range, this.lastAttempted, fraction);
+    if (split === undefined) return undefined;
     const primary = { start: this.range.start, stop: split };
     const residual = { start: split, stop: this.range.stop };
     this.range = primary;
@@ -147,22 +194,11 @@ export class OffsetRangeTracker {
 
   /** Throws unless every offset of the range was claimed, attempted past, or split away. */
   checkDone(): void {
-    const { start, stop } = this.range;
-    if (start === stop) return;
-    const last = this.lastAttempted;
-    if (last === undefined || last < stop - 1n)
-      throw new RestrictionError(
-        `the restriction ${describeRange(this.range)} is not done: offsets [${last === undefined ? start : last + 1n}, ${stop}) were neither claimed nor split away (claim until tryClaim returns false)`,
-      );
+    checkRangeDone(this.range, this.lastAttempted);
   }
 
   /** Work done and left, in offsets (the offset being processed counts as left). */
   progress(): RestrictionProgress {
-    const total = this.range.stop - this.range.start;
-    const last = this.lastAttempted;
-    if (last === undefined) return { completed: 0, remaining: Number(total) };
-    let completed = last - this.range.start;
-    if (completed > total) completed = total;
-    return { completed: Number(completed), remaining: Number(total - completed) };
+    return rangeProgress(this.range, this.lastAttempted);
   }
 }

@@ -24,10 +24,14 @@ import type { UserCodeSpec } from "../user-code/user-code-spec.js";
 import { PROCESS_SIZED_URN, sdfPayload, type SizedElement } from "./restriction-steps.js";
 import {
   describeRestriction,
+  isOffsetRange,
   isSplittable,
   SplittableMethods,
   type RestrictionTracker,
+  type SplittableDoFn,
 } from "./splittable-dofn.js";
+import { SharedOffsetRangeCell, SharedOffsetRangeTracker } from "./shared-offset-range.js";
+import { DATA_SOURCE_URN } from "../data-source.js";
 import { publishingTracker, WorkProgressCell } from "./work-progress.js";
 
 interface KV {
@@ -60,6 +64,16 @@ export class SdfProcessSizedOperation extends ParDoOperation {
   private checkpointMillis: number | undefined;
   /** Progress of the element being processed (read by progress answers, from any thread). */
   readonly workProgress = new WorkProgressCell();
+  /**
+   * Set when a data source feeds this transform directly: the shared range of
+   * the element being processed, which a runner's split may cut (see
+   * SplitGate.trySplit), with the source's id and this transform's input.
+   */
+  readonly elementSplit:
+    | { sourceId: string; inputId: string; pcollectionId: string; cell: SharedOffsetRangeCell }
+    | undefined;
+  /** Index of the element being processed among the bundle's input elements. */
+  private elementIndex = -1;
 
   constructor(
     private readonly context: OperationContext,
@@ -75,6 +89,14 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         context.coder(valueCoderId),
         context.coder(windowCoderId) as never,
       );
+      const sourceId = [...context.descriptor.transforms].find(
+        ([, t]) =>
+          t.spec?.urn === DATA_SOURCE_URN && [...t.outputs.values()].includes(pcollectionId),
+      )?.[0];
+      this.elementSplit =
+        sourceId === undefined
+          ? undefined
+          : { sourceId, inputId: this.inputId, pcollectionId, cell: new SharedOffsetRangeCell() };
     } catch (err) {
       throw new OperationError(context.transformId, PROCESS_SIZED_URN, errorMessage(err), {
         cause: err,
@@ -94,7 +116,13 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     this.methods = new SplittableMethods(dofn, this.transformId, this.ctx);
   }
 
+  override startBundle(): MaybePromise {
+    this.elementIndex = -1;
+    return super.startBundle();
+  }
+
   override process(element: WindowedValue<unknown>): MaybePromise {
+    this.elementIndex++;
     const sized = kvOf(element.value, "the input element", this.transformId);
     const paired = kvOf(sized.key, "the sized element's key", this.transformId);
     const pair = kvOf(paired.value, "the restriction pair", this.transformId);
@@ -134,7 +162,10 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         windows: [element.windows[i]],
         pane: element.pane,
       };
-      const tracker = publishingTracker(methods.createTracker(restriction), this.workProgress);
+      const tracker = publishingTracker(
+        this.sharedTracker(element, restriction) ?? methods.createTracker(restriction),
+        this.workProgress,
+      );
       this.checkpointMillis = undefined;
       this.ctx.tracker = tracker;
       const pending = super.process(inWindow);
@@ -147,12 +178,36 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     return undefined;
   }
 
+  /**
+   * The built-in tracker over the shared cell, so that a runner's split can
+   * cut the range while `process` runs: for offset ranges of DoFns without
+   * their own tracker, fed by a data source. The element's encoding goes
+   * along when the conductor can rebuild it alone (one window, sizes by
+   * default); otherwise splits stay between elements.
+   */
+  private sharedTracker(
+    element: WindowedValue<unknown>,
+    restriction: unknown,
+  ): RestrictionTracker | undefined {
+    const target = this.elementSplit;
+    const dofn = this.userFn() as SplittableDoFn;
+    if (!target || dofn.createTracker || !isOffsetRange(restriction)) return undefined;
+    const encodable = element.windows.length === 1 && !dofn.restrictionSize;
+    target.cell.begin(
+      restriction,
+      this.elementIndex,
+      encodable ? this.inputCoder.encode(element, "nested") : undefined,
+    );
+    return new SharedOffsetRangeTracker(target.cell);
+  }
+
   /** Checkpoints if asked, checks the tracker is done, and hands the residual back. */
   private afterProcess(
     element: WindowedValue<unknown>,
     state: unknown,
     tracker: RestrictionTracker,
   ): MaybePromise {
+    this.elementSplit?.cell.end();
     const delay = this.checkpointMillis;
     this.checkpointMillis = undefined;
     this.ctx.tracker = undefined;

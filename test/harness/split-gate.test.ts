@@ -83,3 +83,62 @@ test("primary and residual cover every element exactly once when another thread 
   assert.equal(count, split.firstResidualElement, "the source processed exactly the primary");
   assert.equal(split.lastPrimaryElement + 1, split.firstResidualElement);
 });
+
+/** A fake splittable element: `done` of element `index` is processed; records the fraction asked. */
+function elementAt(index: number, done: number) {
+  const asked: number[] = [];
+  const splitter = {
+    asked,
+    fractionDone: (i: number) => (i === index ? done : undefined),
+    split: (i: number, fraction: number) => {
+      asked.push(fraction);
+      return i === index
+        ? {
+            transformId: "sdf",
+            inputId: "in",
+            primary: new Uint8Array([1]),
+            residual: new Uint8Array([2]),
+          }
+        : undefined;
+    },
+  };
+  return splitter;
+}
+
+test("a split point inside the running element splits it (Beam Python's arithmetic); the rest of the input is residual", () => {
+  const gate = new SplitGate();
+  gate.reset();
+  for (let i = 0; i < 3; i++) gate.claimNext(); // element 2 is running, a quarter done
+  const element = elementAt(2, 0.25);
+  // 4 elements: remainder = 4 - 2 - 0.25 = 1.75, keep 0.35 of the element's remaining 0.75
+  const split = gate.trySplit(
+    { fractionOfRemainder: 0.2, estimatedInputElements: 4, allowedSplitPoints: [] },
+    element,
+  );
+  assert.equal(split?.lastPrimaryElement, 1);
+  assert.equal(split?.firstResidualElement, 3);
+  assert.deepEqual(split?.elementSplit?.residual, new Uint8Array([2]));
+  assert.ok(Math.abs(element.asked[0]! - (1.75 * 0.2) / 0.75) < 1e-12);
+  assert.equal(gate.claimNext(), false, "element 3 is residual");
+});
+
+test("a split point past the running element, or a disallowed split point, splits between elements", () => {
+  const far = new SplitGate();
+  far.reset();
+  far.claimNext(); // element 0, half done
+  const element = elementAt(0, 0.5);
+  const split = far.trySplit(
+    { fractionOfRemainder: 0.5, estimatedInputElements: 10, allowedSplitPoints: [] },
+    element,
+  );
+  assert.equal(split?.elementSplit, undefined);
+  assert.deepEqual(element.asked, [], "the element was not asked to split");
+  const disallowed = new SplitGate();
+  disallowed.reset();
+  disallowed.claimNext();
+  const inside = disallowed.trySplit(
+    { fractionOfRemainder: 0.1, estimatedInputElements: 1, allowedSplitPoints: [0, 5] },
+    elementAt(0, 0.5),
+  );
+  assert.equal(inside?.elementSplit, undefined, "split point 1 is not allowed");
+});

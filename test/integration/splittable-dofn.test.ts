@@ -61,11 +61,14 @@ const CHARS = `export default {
   },
 };`;
 
-const step = (id: string, urn: string, output: CoderSpec) => ({
+/** CHARS with sizes by default: the only DoFns whose running element a split can cut from another thread. */
+const CHARS_DEFAULT_SIZES = CHARS.replace(/^  restrictionSize.*$/m, "");
+
+const step = (id: string, urn: string, output: CoderSpec, source = CHARS) => ({
   id,
   urn,
   output,
-  payload: dofnPayload({ source: CHARS }, { restriction_coder_id: RESTRICTION_CODER_ID }),
+  payload: dofnPayload({ source }, { restriction_coder_id: RESTRICTION_CODER_ID }),
 });
 
 function descriptors(url: string): fnApi.ProcessBundleDescriptor[] {
@@ -87,6 +90,19 @@ function descriptors(url: string): fnApi.ProcessBundleDescriptor[] {
       url,
       input: SIZED,
       steps: [step("process", "beam:transform:sdf_process_sized_element_and_restrictions:v1", STR)],
+    }),
+    linearDescriptor({
+      id: "resume-default-sizes",
+      url,
+      input: SIZED,
+      steps: [
+        step(
+          "process",
+          "beam:transform:sdf_process_sized_element_and_restrictions:v1",
+          STR,
+          CHARS_DEFAULT_SIZES,
+        ),
+      ],
     }),
   ];
 }
@@ -213,6 +229,92 @@ for (const threads of [0, 2]) {
           p.completed + p.remaining === 7 || p.completed + p.remaining === 8,
           `completed + remaining is the piece's size: ${JSON.stringify(p)}`,
         );
+    });
+
+    test("a runner's split inside the running element cuts its restriction: primary and residual roots, the rest of the input residual", async () => {
+      const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
+      const word = "slow-abcdefghijklmno"; // 20 positions, 40 ms each
+      const input = sized.encode(
+        {
+          value: {
+            key: { key: word, value: { key: { start: 0n, stop: 20n }, value: null } },
+            value: 20,
+          },
+          timestamp: 0n,
+          windows: [GLOBAL_WINDOW],
+          pane: NO_FIRING,
+        },
+        "nested",
+      );
+      const id = `sdf-${threads}-split`;
+      const response = session.runner.processBundle("resume-default-sizes", id);
+      await session.runner.sendData(id, "source", input);
+      await new Promise((r) => setTimeout(r, 250)); // a few positions claimed
+      const split = await session.runner.instruct(
+        new fnApi.InstructionRequest({
+          process_bundle_split: new fnApi.ProcessBundleSplitRequest({
+            instruction_id: id,
+            desired_splits: new Map([
+              [
+                "source",
+                new fnApi.ProcessBundleSplitRequest.DesiredSplit({
+                  fraction_of_remainder: 0.5,
+                  estimated_input_elements: 1,
+                }),
+              ],
+            ]),
+          }),
+        }),
+      );
+      assertOk(split);
+      const body = split.process_bundle_split;
+      assert.deepEqual(
+        body.channel_splits.map((c) => [
+          c.transform_id,
+          c.last_primary_element,
+          c.first_residual_element,
+        ]),
+        [["source", -1, 1]],
+      );
+      assert.equal(body.primary_roots.length, 1);
+      assert.equal(body.residual_roots.length, 1);
+      const rangeOf = (bytes: Uint8Array) => {
+        const v = sized.decode(bytes, "nested").value as {
+          key: { key: string; value: { key: { start: bigint; stop: bigint } } };
+          value: number;
+        };
+        assert.equal(v.key.key, word);
+        const r = v.key.value.key;
+        assert.equal(v.value, Number(r.stop - r.start), "sized by its range");
+        return r;
+      };
+      assert.equal(body.primary_roots[0]!.transform_id, "process");
+      assert.equal(body.primary_roots[0]!.input_id, "in");
+      const primary = rangeOf(body.primary_roots[0]!.element);
+      const residual = rangeOf(body.residual_roots[0]!.application.element);
+      assert.equal(primary.start, 0n);
+      assert.equal(primary.stop, residual.start);
+      assert.equal(residual.stop, 20n);
+      assert.ok(residual.start > 1n && residual.start < 20n, `split at ${residual.start}`);
+      const r = await response;
+      assertOk(r);
+      const positions = (lines: string[]) => lines.map((l) => Number(/@(\d+):/.exec(l)![1]));
+      const done = positions(valuesOf(STR, await session.runner.output(id, "sink")) as string[]);
+      assert.deepEqual(
+        done.sort((a, b) => a - b),
+        Array.from({ length: Number(primary.stop) }, (_, i) => i),
+        "the bundle processed exactly the primary",
+      );
+      const resumed = await run(
+        "resume-default-sizes",
+        body.residual_roots[0]!.application.element,
+      );
+      assertOk(resumed.response);
+      assert.deepEqual(
+        positions(resumed.output).sort((a, b) => a - b),
+        Array.from({ length: 20 - Number(residual.start) }, (_, i) => Number(residual.start) + i),
+        "the residual holds exactly the rest",
+      );
     });
 
     test("process that leaves work unclaimed fails the bundle naming the restriction; the worker goes on", async () => {

@@ -16,6 +16,10 @@ import {
   splitRange,
   type OffsetRange,
 } from "../../operations/sdf/offset-range.js";
+import {
+  SharedOffsetRangeCell,
+  SharedOffsetRangeTracker,
+} from "../../operations/sdf/shared-offset-range.js";
 
 /** Processes `range` like a DoFn: claims offsets one by one; `splitAt` says when to split and how much. */
 function run(
@@ -208,4 +212,60 @@ test("splitRange cuts into pieces of the desired size; a tail under a quarter of
   );
   assert.deepEqual(cut(7, 7, 4), []);
   assert.throws(() => cut(0, 10, 0), /split sizes must be positive/);
+});
+
+test("the shared-memory tracker behaves exactly like the in-memory one", () => {
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: -50n, max: 50n }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant("claim" as const), step: fc.integer({ min: 1, max: 9 }) }),
+          fc.record({
+            op: fc.constant("split" as const),
+            fraction: fc.double({ min: 0, max: 0.999, noNaN: true }),
+          }),
+        ),
+        { maxLength: 40 },
+      ),
+      (start, size, ops) => {
+        const range = offsetRange(start, start + BigInt(size));
+        const plain = new OffsetRangeTracker(range);
+        const cell = new SharedOffsetRangeCell();
+        cell.begin(range, 0, undefined);
+        const shared = new SharedOffsetRangeTracker(cell);
+        let position = start;
+        const outcome = (f: () => unknown) => {
+          try {
+            return JSON.stringify(f(), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+          } catch (e) {
+            return `throws ${(e as Error).message}`;
+          }
+        };
+        for (const o of ops) {
+          if (o.op === "claim") {
+            position += BigInt(o.step);
+            const p = position;
+            assert.equal(
+              outcome(() => shared.tryClaim(p)),
+              outcome(() => plain.tryClaim(p)),
+            );
+          } else {
+            assert.equal(
+              outcome(() => shared.trySplit(o.fraction)),
+              outcome(() => plain.trySplit(o.fraction)),
+            );
+          }
+          assert.deepEqual(shared.currentRestriction(), plain.currentRestriction());
+          assert.deepEqual(shared.progress(), plain.progress());
+          assert.equal(
+            outcome(() => shared.checkDone()),
+            outcome(() => plain.checkDone()),
+          );
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
