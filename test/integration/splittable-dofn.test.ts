@@ -62,7 +62,7 @@ const CHARS = `export default {
 };`;
 
 /** CHARS with sizes by default: the only DoFns whose running element a split can cut from another thread. */
-const CHARS_DEFAULT_SIZES = CHARS.replace(/^  restrictionSize.*$/m, "");
+const CHARS_DEFAULT_SIZES = CHARS.replace(/^ {2}restrictionSize.*$/m, "");
 
 const step = (id: string, urn: string, output: CoderSpec, source = CHARS) => ({
   id,
