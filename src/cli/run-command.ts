@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { frames } from "../../harness/error-text.js";
 import { failureLines } from "../runner/failure-text.js";
 import type { PipelineResult, Progress } from "../runner/index.js";
 import type { Command } from "./main.js";
@@ -101,6 +102,20 @@ function isPipeline(value: unknown): value is PipelineLike {
 }
 
 /** Imports a .js/.mjs module, or a .ts one (transpiled with the `typescript` package). */
+/**
+ * An error of the pipeline module itself (a build error such as an
+ * unshippable function): its message and the user's frames (the line that
+ * built the transform), Firefly's frames too with --verbose.
+ */
+function buildFailure(err: unknown, verbose: boolean): string {
+  if (!(err instanceof Error)) return String(err);
+  const own = frames(err.stack, verbose);
+  return [
+    `${err.name}: ${err.message}`,
+    ...(own.length > 0 ? own : frames(err.stack, true).slice(0, 1)),
+  ].join("\n");
+}
+
 async function importUserModule(file: string): Promise<Record<string, unknown>> {
   if (!/\.(c|m)?tsx?$/.test(file))
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -177,9 +192,8 @@ export async function runFile(args: string[], output?: Output): Promise<number> 
     }
   } catch (err) {
     if (progressShown) io.progress?.("");
-    io.err(
-      `firefly run: ${file} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    const verbose = rest.some((a) => a === "--verbose" || a === "--verbose=true");
+    io.err(`firefly run: ${file} failed: ${buildFailure(err, verbose)}`);
     return 1;
   } finally {
     process.argv = savedArgv;

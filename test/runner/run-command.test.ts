@@ -41,6 +41,35 @@ describe("firefly run", () => {
     }
   });
 
+  it("a build error (a function using a module variable) names the variable and the user's line, without Firefly's frames unless --verbose", async () => {
+    const file = moduleFile(
+      "closure.mjs",
+      `import { Pipeline } from "firefly-beam/pipeline";
+const p = new Pipeline();
+const factor = 10;
+p.create([1, 2]).map((x) => x * factor);
+await p.run();
+`,
+    );
+    try {
+      const c = capture();
+      assert.equal(await runFile([file], c.io), 1);
+      const lines = c.err.join("\n").split("\n");
+      assert.match(lines[0]!, /failed: UnshippableFunctionError: map "Map" uses "factor"/);
+      assert.match(lines[0]!, /config: \{ config: \{ factor \} \}/);
+      assert.match(lines[1]!, /^ {4}at .*closure\.mjs:4:18\)?$/);
+      assert.ok(
+        !lines.some((l) => /dist\/(src|harness|operations)\//.test(l)),
+        `no Firefly frames without --verbose:\n${c.err.join("\n")}`,
+      );
+      const verbose = capture();
+      assert.equal(await runFile([file, "--verbose"], verbose.io), 1);
+      assert.match(verbose.err.join("\n"), /free-variables\.js/, "Firefly's frames with --verbose");
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
   it("runs a builder pipeline with the module's options and prints a summary", async () => {
     const out = tempFile("counts");
     const file = moduleFile(
