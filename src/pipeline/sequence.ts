@@ -5,6 +5,7 @@
  * sequence is split over the workers and checkpoints like any SDF.
  */
 import type { UserCodePayload } from "./ship-function.js";
+import { splitByConfig } from "./text-io.js";
 
 /** The bounds as one element (decimal strings: exact for any int64). */
 export const sequenceBoundsDoFn = (from: bigint, to: bigint): UserCodePayload => ({
@@ -20,13 +21,7 @@ export default {
   initialRestriction(bounds) {
     return { start: BigInt(bounds.from), stop: BigInt(bounds.to) };
   },
-  splitRestriction(_bounds, range, ctx) {
-    const step = BigInt(ctx.config.splitSize);
-    const parts = [];
-    for (let start = range.start; start < range.stop; start += step)
-      parts.push({ start, stop: start + step < range.stop ? start + step : range.stop });
-    return parts;
-  },
+  ${splitByConfig("splitSize")}
   process(_bounds, ctx) {
     const out = [];
     const tracker = ctx.tracker;

@@ -68,6 +68,18 @@ export default {
     { pattern },
   );
 
+/**
+ * The `splitRestriction` method of Firefly's own splittable sources (shipped
+ * as text): an offset range cut into pieces of `ctx.config[name]` offsets.
+ */
+export const splitByConfig = (name: string): string => `splitRestriction(_element, range, ctx) {
+    const step = BigInt(ctx.config.${name});
+    const parts = [];
+    for (let start = range.start; start < range.stop; start += step)
+      parts.push({ start, stop: start + step < range.stop ? start + step : range.stop });
+    return parts;
+  },`;
+
 /** How many bytes of a file one restriction of `readText` covers (files larger than this are read in parallel). */
 export const DEFAULT_READ_SPLIT_BYTES = 32 * 1024 * 1024;
 
@@ -108,13 +120,7 @@ export default {
   initialRestriction(file) {
     return { start: 0n, stop: BigInt(fs.statSync(file).size) };
   },
-  splitRestriction(file, range, ctx) {
-    const step = BigInt(ctx.config.splitBytes);
-    const parts = [];
-    for (let start = range.start; start < range.stop; start += step)
-      parts.push({ start, stop: start + step < range.stop ? start + step : range.stop });
-    return parts;
-  },
+  ${splitByConfig("splitBytes")}
   async process(file, ctx) {
     const tracker = ctx.tracker;
     const start = Number(tracker.currentRestriction().start);
