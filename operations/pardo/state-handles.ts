@@ -51,17 +51,52 @@ export function setHandle(cell: BagCell, coder: Coder<unknown>) {
     for (const v of values) seen.set(keyOf(v), v);
     return [...seen.values()];
   };
+  // remove reads first: later adds and clears wait for it, so none is lost.
+  const { sequenced, settled } = sequencer();
   return {
-    read: async () => distinct(await cell.read()),
-    add: (value: unknown) => cell.add(value),
-    remove: async (value: unknown) => {
-      const drop = keyOf(value);
-      const kept = distinct(await cell.read()).filter((v) => keyOf(v) !== drop);
-      cell.clear();
-      for (const v of kept) cell.add(v);
+    read: async () => {
+      await settled();
+      return distinct(await cell.read());
     },
-    clear: () => cell.clear(),
-    flush: () => cell.flush(),
+    add: (value: unknown) => {
+      keyOf(value); // an unencodable value fails now, in the caller's call
+      return sequenced(() => cell.add(value));
+    },
+    remove: (value: unknown) =>
+      sequenced(async () => {
+        const drop = keyOf(value);
+        const kept = distinct(await cell.read()).filter((v) => keyOf(v) !== drop);
+        cell.clear();
+        for (const v of kept) cell.add(v);
+      }),
+    clear: () => sequenced(() => cell.clear()),
+    flush: async () => {
+      await settled();
+      await cell.flush();
+    },
+  };
+}
+
+/**
+ * Orders a handle's changes that may be async and that callers need not
+ * await: `sequenced(step)` runs the step now when nothing is pending, else
+ * after everything sequenced before it; `settled()` waits for all of them.
+ */
+function sequencer() {
+  let pending: Promise<void> | undefined;
+  return {
+    sequenced(step: () => void | Promise<void>): Promise<void> | undefined {
+      const result = pending ? pending.then(step) : step();
+      if (!result) return undefined;
+      const tracked: Promise<void> = result.finally(() => {
+        if (pending === tracked) pending = undefined;
+      });
+      pending = tracked;
+      return tracked;
+    },
+    async settled(): Promise<void> {
+      while (pending) await pending;
+    },
   };
 }
 
@@ -78,8 +113,6 @@ const isPromise = (v: unknown): v is Promise<unknown> =>
 export function combiningHandle(cell: BagCell, combineFn: CombineFn) {
   let local: unknown;
   let hasLocal = false;
-  /** Adds not applied yet (undefined when none is pending). */
-  let pending: Promise<void> | undefined;
   const apply = (input: unknown): void | Promise<void> => {
     const start = hasLocal ? local : combineFn.createAccumulator();
     const addTo = (accumulator: unknown): void | Promise<void> => {
@@ -93,19 +126,7 @@ export function combiningHandle(cell: BagCell, combineFn: CombineFn) {
     };
     return isPromise(start) ? start.then(addTo) : addTo(start);
   };
-  const settled = async () => {
-    while (pending) await pending;
-  };
-  /** Runs `step` now, or after the pending adds and clears (in call order). */
-  const sequenced = (step: () => void | Promise<void>): Promise<void> | undefined => {
-    const result = pending ? pending.then(step) : step();
-    if (!result) return undefined;
-    const tracked: Promise<void> = result.finally(() => {
-      if (pending === tracked) pending = undefined;
-    });
-    pending = tracked;
-    return tracked;
-  };
+  const { sequenced, settled } = sequencer();
   return {
     read: async () => {
       await settled();

@@ -1,13 +1,14 @@
 /**
- * Combining state: adds that nobody awaits (a DoFn adding for elements that
- * arrive back to back, or twice in one call) apply in call order with an
- * async CombineFn, and clear/read/flush see them.
+ * Combining and set state: changes that nobody awaits (a DoFn adding for
+ * elements that arrive back to back, or twice in one call) apply in call
+ * order even when one of them is async (an async CombineFn, a set's remove),
+ * and clear/read/flush see them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { VarIntCoder } from "../../coders/index.js";
 import { fnApi } from "../../proto/index.js";
-import { combiningHandle } from "../../operations/pardo/state-handles.js";
+import { combiningHandle, setHandle } from "../../operations/pardo/state-handles.js";
 import { BagCell } from "../../operations/pardo/user-state.js";
 import { MemoryState } from "./support.js";
 
@@ -64,4 +65,28 @@ test("flush writes one accumulator holding every add", async () => {
   await total.flush();
   const again = handle(state).total;
   assert.equal(await again.read(), 10);
+});
+
+test("set state: an add right after a remove nobody awaited is kept; the remove applies first", async () => {
+  const state = new MemoryState();
+  const key = new fnApi.StateKey({
+    bag_user_state: new fnApi.StateKey.BagUserState({
+      transform_id: "t",
+      user_state_id: "seen",
+      window: new Uint8Array(),
+      key: new Uint8Array([2]),
+    }),
+  });
+  const seen = setHandle(new BagCell(key, new VarIntCoder(), () => state), new VarIntCoder());
+  void seen.add(1);
+  void seen.add(2);
+  void seen.remove(1);
+  void seen.add(3);
+  void seen.add(1);
+  assert.deepEqual([...(await seen.read())].sort(), [1, 2, 3]);
+  void seen.remove(2);
+  await seen.flush();
+  const again = setHandle(new BagCell(key, new VarIntCoder(), () => state), new VarIntCoder());
+  assert.deepEqual([...(await again.read())].sort(), [1, 3]);
+  assert.throws(() => seen.add("not a number" as unknown as number), /varint/i);
 });
