@@ -40,6 +40,13 @@ export class ProgressView {
   /** Samples per execution-state code (filled by the ExecutionSampler). */
   readonly samples = new Map<number, number>();
 
+  /** The shared range of a splittable DoFn's running element (when a data source feeds it). */
+  sharedRangeOf(transformId: string): SharedOffsetRangeCell | undefined {
+    for (const target of this.elementSplits.values())
+      if (target.transformId === transformId) return target.shared;
+    return undefined;
+  }
+
   constructor(readonly layout: ProgressLayout) {
     this.counts = new Float64Array(layout.counts);
     this.executionState = new Int32Array(layout.executionState);

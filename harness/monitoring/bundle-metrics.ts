@@ -66,7 +66,7 @@ export function progressMonitoringInfos(view: ProgressView): metricsApi.Monitori
     );
   }
   for (const [transformId, cell] of view.work) {
-    const progress = cell.read();
+    const progress = cell.read() ?? view.sharedRangeOf(transformId)?.activeProgress();
     if (!progress) continue;
     const labels = internLabels(LABELS.transform, transformId);
     infos.push(

@@ -162,10 +162,10 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         windows: [element.windows[i]],
         pane: element.pane,
       };
-      const tracker = publishingTracker(
-        this.sharedTracker(element, restriction) ?? methods.createTracker(restriction),
-        this.workProgress,
-      );
+      // The shared range is progress already (read from the cell); other trackers publish theirs per claim.
+      const tracker =
+        this.sharedTracker(element, restriction) ??
+        publishingTracker(methods.createTracker(restriction), this.workProgress);
       this.checkpointMillis = undefined;
       this.ctx.tracker = tracker;
       const pending = super.process(inWindow);

@@ -120,6 +120,12 @@ export class SharedOffsetRangeCell {
     };
   }
 
+  /** The running element's progress; undefined between elements. */
+  activeProgress(): RestrictionProgress | undefined {
+    if (Atomics.load(this.ints, ACTIVE) !== 1) return undefined;
+    return this.progress();
+  }
+
   /** Progress as OffsetRangeTracker reports it. */
   progress(): RestrictionProgress {
     this.lock();
