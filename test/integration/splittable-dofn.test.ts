@@ -189,11 +189,11 @@ for (const threads of [0, 2]) {
       assert.equal(resumed.response.process_bundle.residual_roots.length, 2);
     });
 
-    test("progress while an element runs: work completed and remaining of its restriction", async () => {
-      const id = `sdf-${threads}-progress`;
-      const response = session.runner.processBundle("sdf", id);
-      await session.runner.sendData(id, "source", encodeGlobal(STR, ["slow-0123456789"]));
-      // "slow-0123456789" (15 characters) is split into [0, 7) and [7, 15); 40 ms per claim.
+    /** Polls progress while a bundle of one slow element runs; returns what it reported. */
+    async function progressWhileRunning(descriptorId: string, input: Uint8Array) {
+      const id = `sdf-${threads}-progress-${descriptorId}`;
+      const response = session.runner.processBundle(descriptorId, id);
+      await session.runner.sendData(id, "source", input);
       const seen: { completed: number; remaining: number }[] = [];
       let done = false;
       void response.finally(() => (done = true));
@@ -224,11 +224,32 @@ for (const threads of [0, 2]) {
       }
       assertOk(await response);
       assert.ok(seen.length > 0, "progress reported work while the element ran");
-      for (const p of seen)
+      return seen;
+    }
+
+    test("progress while an element runs: work completed and remaining of its restriction", async () => {
+      // "slow-0123456789" (15 characters) is split into [0, 7) and [7, 15); 40 ms per claim.
+      for (const p of await progressWhileRunning("sdf", encodeGlobal(STR, ["slow-0123456789"])))
         assert.ok(
           p.completed + p.remaining === 7 || p.completed + p.remaining === 8,
           `completed + remaining is the piece's size: ${JSON.stringify(p)}`,
         );
+      // Fed by the data source: the built-in range in shared memory is the progress.
+      const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
+      const element = sized.encode(
+        {
+          value: {
+            key: { key: "slow-abc", value: { key: { start: 0n, stop: 8n }, value: null } },
+            value: 8,
+          },
+          timestamp: 0n,
+          windows: [GLOBAL_WINDOW],
+          pane: NO_FIRING,
+        },
+        "nested",
+      );
+      for (const p of await progressWhileRunning("resume-default-sizes", element))
+        assert.equal(p.completed + p.remaining, 8, `the restriction's size: ${JSON.stringify(p)}`);
     });
 
     test("a runner's split inside the running element cuts its restriction: primary and residual roots, the rest of the input residual", async () => {
