@@ -30,6 +30,11 @@ import { globalWindows, type WindowFnSpec } from "./windowing.js";
 import { createDoFn } from "./wrappers.js";
 import * as path from "node:path";
 
+/** The one output of a source step: a declared coder, global windows. */
+const globalOutput = (coder: CoderProtoSpec): Record<string, OutputDecl> => ({
+  out: { coder, declared: true, windowFn: globalWindows() },
+});
+
 export const IMPULSE_URN = "beam:transform:impulse:v1";
 export const FLATTEN_URN = "beam:transform:flatten:v1";
 
@@ -151,7 +156,7 @@ export class Pipeline {
   impulse(name = "Impulse"): PCollection<Uint8Array> {
     return this.addPrimitive(
       { name, explicitName: false, urn: IMPULSE_URN },
-      { out: { coder: { urn: "beam:coder:bytes:v1" }, declared: true, windowFn: globalWindows() } },
+      globalOutput({ urn: "beam:coder:bytes:v1" }),
     ).out as PCollection<Uint8Array>;
   }
 
@@ -179,7 +184,7 @@ export class Pipeline {
           impulse,
           { name: "Values", explicitName: false },
           createDoFn(values, `${name} value`),
-          { out: { coder, declared: true, windowFn: globalWindows() } },
+          globalOutput(coder),
         ).out as PCollection<T>;
       },
       (pc) => ({ out: pc.id }),
@@ -212,9 +217,6 @@ export class Pipeline {
     if (from > to) throw new TypeError(`generateSequence: from (${from}) is after to (${to})`);
     if (splitSize < 1n)
       throw new TypeError(`generateSequence: splitSize must be ≥ 1, got ${splitSize}`);
-    const out = (coder: CoderProtoSpec): Record<string, OutputDecl> => ({
-      out: { coder, declared: true, windowFn: globalWindows() },
-    });
     return this.graph.composite(
       options.name ?? "GenerateSequence",
       options.name !== undefined,
@@ -223,13 +225,13 @@ export class Pipeline {
           this.impulse(),
           { name: "Range", explicitName: false },
           sequenceBoundsDoFn(from, to),
-          out({ urn: "firefly:coder:json:v1" }),
+          globalOutput({ urn: "firefly:coder:json:v1" }),
         ).out as PCollection<unknown>;
         return this.addParDo(
           bounds,
           { name: "Generate", explicitName: false },
           generateSequenceDoFn(splitSize),
-          out({ urn: "beam:coder:varint:v1" }),
+          globalOutput({ urn: "beam:coder:varint:v1" }),
           { restrictionCoder: OFFSET_RANGE_CODER },
         ).out as PCollection<number>;
       },
@@ -252,9 +254,6 @@ export class Pipeline {
     if (!Number.isSafeInteger(splitBytes) || splitBytes < 1)
       throw new TypeError(`readText: splitBytes must be a positive integer, got ${splitBytes}`);
     const string = { urn: "beam:coder:string_utf8:v1" };
-    const out = (coder: CoderProtoSpec): Record<string, OutputDecl> => ({
-      out: { coder, declared: true, windowFn: globalWindows() },
-    });
     return this.graph.composite(
       options.name ?? "ReadText",
       options.name !== undefined,
@@ -263,13 +262,13 @@ export class Pipeline {
           this.impulse(),
           { name: "ExpandGlob", explicitName: false },
           expandGlobDoFn(pattern),
-          out(string),
+          globalOutput(string),
         ).out as PCollection<string>;
         return this.addParDo(
           files.reshuffle(),
           { name: "ReadLines", explicitName: false },
           readLinesDoFn(splitBytes),
-          out(string),
+          globalOutput(string),
           { restrictionCoder: OFFSET_RANGE_CODER },
         ).out as PCollection<string>;
       },
