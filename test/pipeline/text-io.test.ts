@@ -178,3 +178,26 @@ test("writeText: shards assigned round robin, every shard written (empty ones to
     /shards must be a positive integer/,
   );
 });
+
+test("readText end to end on the local runner: a file read in many byte ranges by 2 threads, every line once", async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, "many.txt");
+  const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"é".repeat(i % 13)}`);
+  fs.writeFileSync(file, lines.join("\r\n") + "\n");
+  const p = new Pipeline({ runner: "local", threads: 2 });
+  p.readText(file, { splitBytes: 1000 }).writeText(path.join(dir, "out"));
+  const result = (await p.run()) as { state: string; stages: { name: string; bundles: number }[] };
+  assert.equal(result.state, "DONE");
+  const read = fs
+    .readFileSync(path.join(dir, "out-00000-of-00001"), "utf8")
+    .split("\n")
+    .filter(Boolean);
+  assert.deepEqual([...read].sort(), [...lines].sort());
+  const reading = result.stages.find(
+    (s) => s.name.startsWith("ReadText/ReadLines +") || s.name === "ReadText/ReadLines",
+  );
+  assert.ok(
+    reading && reading.bundles >= 2,
+    `the byte ranges went to several bundles: ${JSON.stringify(result.stages)}`,
+  );
+});
