@@ -58,10 +58,8 @@ export function setHandle(cell: BagCell, coder: Coder<unknown>) {
       await settled();
       return distinct(await cell.read());
     },
-    add: (value: unknown) => {
-      keyOf(value); // an unencodable value fails now, in the caller's call
-      return sequenced(() => cell.add(value));
-    },
+    // With nothing pending the add runs now: an unencodable value fails in the caller's call.
+    add: (value: unknown) => sequenced(() => cell.add(value)),
     remove: (value: unknown) =>
       sequenced(async () => {
         const drop = keyOf(value);
