@@ -6,6 +6,8 @@
  * the stop bound" mutually exclusive: an element is processed only if it was
  * below the stop bound when it was claimed.
  */
+import type { wkt } from "../proto/index.js";
+
 const LOCK = 0;
 const INDEX = 1; // index of the last claimed element, -1 before the first
 const STOP = 2; // elements at or past this index are residual
@@ -25,6 +27,8 @@ export interface ElementSplit {
   inputId: string;
   primary: Uint8Array;
   residual: Uint8Array;
+  /** The residual's output watermarks (by output name), when its DoFn estimates one. */
+  residualWatermarks?: Map<string, wkt.Timestamp>;
 }
 
 /** Splits the element a splittable DoFn is processing (called while the gate is locked). */

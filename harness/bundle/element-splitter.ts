@@ -15,6 +15,11 @@ import {
 import { pcollectionCoders } from "../../operations/pardo/coder-components.js";
 import { rangeProgress, type OffsetRange } from "../../operations/sdf/offset-range.js";
 import type { SharedOffsetRangeCell } from "../../operations/sdf/shared-offset-range.js";
+import {
+  builtInState,
+  encodeEstimatorState,
+  outputWatermarks,
+} from "../../operations/sdf/watermark-estimators.js";
 import type {
   CurrentElementSplitter,
   ElementSplit,
@@ -73,12 +78,14 @@ export function elementSplitter(
     split(index: number, fraction: number): ElementSplit | undefined {
       let encoded: Uint8Array;
       let parts: { primary: OffsetRange; residual: OffsetRange } | undefined;
+      let watermark: bigint | undefined;
       cell.lock();
       try {
         const current = cell.current();
         if (current?.index !== index) return undefined;
         encoded = current.encoded;
         parts = cell.splitLocked(fraction);
+        watermark = cell.watermark();
       } finally {
         cell.unlock();
       }
@@ -86,8 +93,11 @@ export function elementSplitter(
       const coder = windowedCoder(descriptor, target.pcollectionId);
       const element = coder.decode(encoded, "nested");
       const paired = (element.value as KV).key as KV;
-      const state = (paired.value as KV).value;
-      const withRange = (range: OffsetRange): Uint8Array =>
+      const initialState = (paired.value as KV).value;
+      // A built-in estimator's residual goes on from its watermark now; the primary from where it started.
+      const residualState =
+        watermark === undefined ? initialState : encodeEstimatorState(builtInState(watermark));
+      const withRange = (range: OffsetRange, state: unknown): Uint8Array =>
         coder.encode(
           {
             ...element,
@@ -101,8 +111,12 @@ export function elementSplitter(
       return {
         transformId: target.transformId,
         inputId: target.inputId,
-        primary: withRange(parts.primary),
-        residual: withRange(parts.residual),
+        primary: withRange(parts.primary, initialState),
+        residual: withRange(parts.residual, residualState),
+        residualWatermarks: outputWatermarks(
+          [...(descriptor.transforms.get(target.transformId)?.outputs.keys() ?? [])],
+          watermark,
+        ),
       };
     },
   };

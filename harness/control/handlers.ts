@@ -104,11 +104,17 @@ registerInstructionHandler("process_bundle_split", async (request, h) => {
         inputId: input_id,
         primary,
         residual,
+        residualWatermarks,
       } = split.elementSplit;
       primaryRoots.push(new fnApi.BundleApplication({ transform_id, input_id, element: primary }));
       residualRoots.push(
         new fnApi.DelayedBundleApplication({
-          application: new fnApi.BundleApplication({ transform_id, input_id, element: residual }),
+          application: new fnApi.BundleApplication({
+            transform_id,
+            input_id,
+            element: residual,
+            output_watermarks: residualWatermarks,
+          }),
         }),
       );
     }

@@ -12,6 +12,8 @@ export class DoFnContext {
   current: WindowedValue<unknown> | undefined;
   /** The restriction tracker of the element being processed (splittable DoFns only). */
   tracker: unknown = undefined;
+  /** The watermark estimator's handle (splittable DoFns with one): current(), set(ms). */
+  watermark: unknown = undefined;
 
   constructor(
     private readonly host: ParDoHost,

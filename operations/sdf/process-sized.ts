@@ -9,10 +9,20 @@
  *     residual root of the bundle response, with `ms` as its requested delay;
  *   - the tracker must be done (`checkDone`): work neither claimed nor split
  *     away is an error naming the restriction.
+ * A DoFn with a watermark estimator (watermark-estimators.ts) gets one per
+ * element and window, from the state its restriction carries, as
+ * `ctx.watermark`; residuals carry its state on, and its watermark as the
+ * residual's output watermarks.
  * Everything else (outputs, side inputs, metrics, finalization) is the
  * ParDo's.
  */
-import type { Coder, WindowedValue } from "../../coders/index.js";
+import type {
+  BoundedWindow,
+  Coder,
+  PaneInfo,
+  Timestamp,
+  WindowedValue,
+} from "../../coders/index.js";
 import { WindowedValueCoder } from "../../coders/index.js";
 import { fnApi, wkt, type pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError, UserCodeError } from "../errors.js";
@@ -33,10 +43,23 @@ import {
 import { SharedOffsetRangeCell, SharedOffsetRangeTracker } from "./shared-offset-range.js";
 import { DATA_SOURCE_URN } from "../data-source.js";
 import { publishingTracker, WorkProgressCell } from "./work-progress.js";
+import {
+  decodeEstimatorState,
+  outputWatermarks,
+  isBuiltInEstimator,
+  WatermarkHandle,
+  type WatermarkEstimator,
+} from "./watermark-estimators.js";
 
 interface KV {
   key: unknown;
   value: unknown;
+}
+
+/** An element's watermark-estimator state as its restriction pair carries it, and decoded. */
+interface EstimatorState {
+  encoded: unknown;
+  decoded: unknown;
 }
 
 function kvOf(value: unknown, what: string, transformId: string): KV {
@@ -74,6 +97,8 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     | undefined;
   /** Index of the element being processed among the bundle's input elements. */
   private elementIndex = -1;
+  /** The watermark estimator of the element (and window) being processed. */
+  private estimator: WatermarkEstimator | undefined;
 
   constructor(
     private readonly context: OperationContext,
@@ -126,7 +151,30 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     const sized = kvOf(element.value, "the input element", this.transformId);
     const paired = kvOf(sized.key, "the sized element's key", this.transformId);
     const pair = kvOf(paired.value, "the restriction pair", this.transformId);
-    return this.processEachWindow(element, paired.key, pair.key, pair.value, 0);
+    let decoded: unknown;
+    try {
+      decoded = decodeEstimatorState(pair.value);
+    } catch (err) {
+      throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
+    }
+    return this.processEachWindow(
+      element,
+      paired.key,
+      pair.key,
+      { encoded: pair.value, decoded },
+      0,
+    );
+  }
+
+  override emit(
+    value: unknown,
+    timestamp: bigint,
+    windows: readonly BoundedWindow[],
+    pane: PaneInfo | undefined,
+    tag: string | undefined,
+  ): void {
+    this.estimator?.observeTimestamp?.(timestamp);
+    super.emit(value, timestamp, windows, pane, tag);
   }
 
   override resumeAfter(millis: number): void {
@@ -143,6 +191,8 @@ export class SdfProcessSizedOperation extends ParDoOperation {
 
   override async finishBundle(): Promise<void> {
     this.ctx.tracker = undefined;
+    this.ctx.watermark = undefined;
+    this.estimator = undefined;
     this.workProgress.clear();
     await super.finishBundle();
   }
@@ -151,7 +201,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     element: WindowedValue<unknown>,
     value: unknown,
     restriction: unknown,
-    state: unknown,
+    state: EstimatorState,
     from: number,
   ): MaybePromise {
     const methods = this.methods as SplittableMethods;
@@ -162,11 +212,16 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         windows: [element.windows[i]],
         pane: element.pane,
       };
+      const estimator = methods.createWatermarkEstimator(state.decoded, restriction);
+      // Outputs returned by process carry the element's timestamp.
+      estimator?.observeTimestamp?.(element.timestamp);
       // The shared range is progress already (read from the cell); other trackers publish theirs per claim.
       const tracker =
-        this.sharedTracker(element, restriction) ??
+        this.sharedTracker(element, restriction, estimator) ??
         publishingTracker(methods.createTracker(restriction), this.workProgress);
       this.checkpointMillis = undefined;
+      this.estimator = estimator;
+      this.ctx.watermark = estimator && new WatermarkHandle(estimator);
       this.ctx.tracker = tracker;
       const pending = super.process(inWindow);
       const next = () => this.processEachWindow(element, value, restriction, state, i + 1);
@@ -188,29 +243,38 @@ export class SdfProcessSizedOperation extends ParDoOperation {
   private sharedTracker(
     element: WindowedValue<unknown>,
     restriction: unknown,
+    estimator: WatermarkEstimator | undefined,
   ): RestrictionTracker | undefined {
     const target = this.elementSplit;
     const dofn = this.userFn() as SplittableDoFn;
     if (!target || dofn.createTracker || !isOffsetRange(restriction)) return undefined;
-    const encodable = element.windows.length === 1 && !dofn.restrictionSize;
+    // The conductor knows a built-in estimator's state (its watermark, kept in the cell), not a custom one's.
+    const builtIn = isBuiltInEstimator(estimator);
+    const encodable =
+      element.windows.length === 1 && !dofn.restrictionSize && (estimator === undefined || builtIn);
     target.cell.begin(
       restriction,
       this.elementIndex,
       encodable ? this.inputCoder.encode(element, "nested") : undefined,
+      builtIn ? estimator.currentWatermark() : undefined,
     );
+    if (builtIn) estimator.onChange = (watermark) => target.cell.publishWatermark(watermark);
     return new SharedOffsetRangeTracker(target.cell);
   }
 
   /** Checkpoints if asked, checks the tracker is done, and hands the residual back. */
   private afterProcess(
     element: WindowedValue<unknown>,
-    state: unknown,
+    state: EstimatorState,
     tracker: RestrictionTracker,
   ): MaybePromise {
     this.elementSplit?.cell.end();
     const delay = this.checkpointMillis;
+    const estimator = this.estimator;
     this.checkpointMillis = undefined;
+    this.estimator = undefined;
     this.ctx.tracker = undefined;
+    this.ctx.watermark = undefined;
     this.workProgress.clear();
     let residual: unknown;
     if (delay !== undefined) {
@@ -235,8 +299,12 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     }
     if (residual === undefined) return undefined;
     const methods = this.methods as SplittableMethods;
+    // The residual goes on from the estimator's state now, and holds the output watermark at its watermark.
+    const residualState = estimator ? methods.estimatorState(estimator, residual) : state.encoded;
+    const watermark = estimator?.currentWatermark();
     const size = methods.restrictionSize(element.value, residual);
-    const handBack = (s: number): void => this.addResidual(element, state, residual, s, delay ?? 0);
+    const handBack = (s: number): void =>
+      this.addResidual(element, residualState, residual, s, delay ?? 0, watermark);
     if (size instanceof Promise) return size.then(handBack);
     handBack(size);
     return undefined;
@@ -248,6 +316,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     restriction: unknown,
     size: number,
     delayMillis: number,
+    watermark: Timestamp | undefined,
   ): void {
     const methods = this.methods as SplittableMethods;
     const value: SizedElement = {
@@ -274,6 +343,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
           transform_id: this.transformId,
           input_id: this.inputId,
           element: bytes,
+          output_watermarks: outputWatermarks(this.context.outputNames, watermark),
         }),
         requested_time_delay: duration(delayMillis),
       }),

@@ -6,12 +6,12 @@
  * value}`), where `restriction` is the pair (restriction, watermark-estimator
  * state) that the payload's `restriction_coder_id` encodes:
  *
- *   pair_with_restriction:         element → KV(element, KV(restriction, null))
+ *   pair_with_restriction:         element → KV(element, KV(restriction, initial estimator state))
  *   split_and_size_restrictions:   KV(element, KV(r, s)) → KV(KV(element, KV(rᵢ, s)), size(rᵢ)) for each rᵢ of splitRestriction
  *   truncate_sized_restrictions:   KV(KV(element, KV(r, s)), size) → the same with truncateRestriction(r) (dropped when undefined)
  *
- * Timestamps, windows and panes pass through. Firefly's DoFns have no
- * watermark estimator yet: their state is null.
+ * Timestamps, windows and panes pass through. The watermark-estimator state
+ * is JSON text (null without one: watermark-estimators.ts).
  */
 import type { WindowedValue } from "../../coders/index.js";
 import { pipelineApi } from "../../proto/index.js";
@@ -144,8 +144,10 @@ function then<T>(value: T | Promise<T>, next: (v: T) => MaybePromise): MaybeProm
 class PairWithRestriction extends RestrictionStep {
   process(element: WindowedValue<unknown>): MaybePromise {
     return then(this.methods.initialRestriction(element.value), (restriction) =>
-      this.out.process(
-        withValue(element, { key: element.value, value: { key: restriction, value: null } }),
+      then(this.methods.initialWatermarkEstimatorState(element.value, restriction), (state) =>
+        this.out.process(
+          withValue(element, { key: element.value, value: { key: restriction, value: state } }),
+        ),
       ),
     );
   }

@@ -24,13 +24,15 @@ const LOCK = 0;
 const ACTIVE = 1; // 1 while an element that may be split is processed
 const INDEX = 2; // its index among the bundle's input elements
 const ENCODED_LENGTH = 3; // bytes of its encoding in the byte area
-const INT_CELLS = 4;
+const ESTIMATES = 4; // 1 when its DoFn has a built-in watermark estimator (WATERMARK is its watermark)
+const INT_CELLS = 5;
 // BigInt64 cells (after the Int32 cells, 8-byte aligned)
 const START = 0;
 const STOP = 1;
 const LAST = 2;
 const ATTEMPTED = 3;
-const BIG_CELLS = 4;
+const WATERMARK = 4;
+const BIG_CELLS = 5;
 
 /** The largest element encoding kept for splits (a larger element is not split while it runs). */
 export const MAX_SPLIT_ELEMENT_BYTES = 64 * 1024;
@@ -66,9 +68,19 @@ export class SharedOffsetRangeCell {
     Atomics.store(this.ints, LOCK, 0);
   }
 
-  /** Starts an element: its range, index and encoding (undefined: too large to split). */
-  begin(range: OffsetRange, index: number, encoded: Uint8Array | undefined): void {
+  /**
+   * Starts an element: its range, index and encoding (undefined: too large to
+   * split), and the watermark of its built-in estimator, if it has one.
+   */
+  begin(
+    range: OffsetRange,
+    index: number,
+    encoded: Uint8Array | undefined,
+    watermark?: bigint,
+  ): void {
     this.lock();
+    this.ints[ESTIMATES] = watermark === undefined ? 0 : 1;
+    this.bigs[WATERMARK] = watermark ?? 0n;
     this.bigs[START] = range.start;
     this.bigs[STOP] = range.stop;
     this.bigs[LAST] = 0n;
@@ -80,6 +92,18 @@ export class SharedOffsetRangeCell {
     } else this.ints[ENCODED_LENGTH] = -1;
     this.ints[ACTIVE] = 1;
     this.unlock();
+  }
+
+  /** The element's estimator moved its watermark (one writer: the processing side). */
+  publishWatermark(watermark: bigint): void {
+    Atomics.store(this.bigs, WATERMARK, watermark);
+  }
+
+  /** The built-in estimator's watermark of the element, if its DoFn has one. */
+  watermark(): bigint | undefined {
+    return Atomics.load(this.ints, ESTIMATES) === 1
+      ? Atomics.load(this.bigs, WATERMARK)
+      : undefined;
   }
 
   /** Ends the element: no split can reach it any more. */

@@ -9,11 +9,20 @@
  *   createTracker(restriction, ctx)             → tracker (default: an OffsetRangeTracker)
  *   truncateRestriction(element, restriction, ctx) → restriction or undefined
  *                                                (default: bounded trackers keep it whole)
- *   process(element, ctx)                       with ctx.tracker, ctx.resumeAfter(ms)
+ *   watermarkEstimator: "manual" | "monotonic" | "wall-time" (watermark-estimators.ts)
+ *   createWatermarkEstimator(state, ctx)        → a custom estimator
+ *   initialWatermarkEstimatorState(element, restriction, ctx) → state (default null)
+ *   process(element, ctx)                       with ctx.tracker, ctx.resumeAfter(ms), ctx.watermark
  *
  * Each may be async. Errors name the method and the restriction.
  */
 import { UserCodeError } from "../errors.js";
+import {
+  builtInEstimator,
+  checkEstimator,
+  encodeEstimatorState,
+  type WatermarkEstimator,
+} from "./watermark-estimators.js";
 import type { DoFn } from "../pardo/dofn.js";
 import {
   OffsetRangeTracker,
@@ -42,6 +51,13 @@ export interface SplittableDoFn extends DoFn {
   restrictionSize?(element: unknown, restriction: unknown, ctx: unknown): Maybe<number>;
   createTracker?(restriction: unknown, ctx: unknown): RestrictionTracker;
   truncateRestriction?(element: unknown, restriction: unknown, ctx: unknown): Maybe<unknown>;
+  watermarkEstimator?: string;
+  createWatermarkEstimator?(state: unknown, ctx: unknown): WatermarkEstimator;
+  initialWatermarkEstimatorState?(
+    element: unknown,
+    restriction: unknown,
+    ctx: unknown,
+  ): Maybe<unknown>;
 }
 
 export const SDF_METHODS = [
@@ -50,6 +66,8 @@ export const SDF_METHODS = [
   "restrictionSize",
   "createTracker",
   "truncateRestriction",
+  "createWatermarkEstimator",
+  "initialWatermarkEstimatorState",
 ] as const;
 
 export function isSplittable(dofn: DoFn): dofn is SplittableDoFn {
@@ -146,6 +164,45 @@ export class SplittableMethods {
     if (!truncate) return tracker.isBounded?.() === false ? undefined : restriction;
     return this.call("truncateRestriction", restriction, () =>
       truncate.call(this.dofn, element, restriction, this.ctx),
+    );
+  }
+
+  /** Whether the DoFn has a watermark estimator (built-in or its own). */
+  get estimatesWatermark(): boolean {
+    return (
+      this.dofn.watermarkEstimator !== undefined ||
+      typeof this.dofn.createWatermarkEstimator === "function"
+    );
+  }
+
+  /** The initial estimator state, encoded as the restriction pair carries it (null: none). */
+  initialWatermarkEstimatorState(element: unknown, restriction: unknown): Maybe<Uint8Array | null> {
+    const initial = this.dofn.initialWatermarkEstimatorState;
+    if (!initial) return null;
+    return this.call("initialWatermarkEstimatorState", restriction, () => {
+      const state = initial.call(this.dofn, element, restriction, this.ctx);
+      return state instanceof Promise
+        ? state.then(encodeEstimatorState)
+        : encodeEstimatorState(state);
+    });
+  }
+
+  /** The DoFn's estimator for a (decoded) state; undefined when it has none. */
+  createWatermarkEstimator(state: unknown, restriction: unknown): WatermarkEstimator | undefined {
+    const create = this.dofn.createWatermarkEstimator;
+    if (typeof create === "function")
+      return this.callSync("createWatermarkEstimator", restriction, () =>
+        checkEstimator(create.call(this.dofn, state, this.ctx)),
+      );
+    const name = this.dofn.watermarkEstimator;
+    if (name === undefined) return undefined;
+    return this.callSync("watermarkEstimator", restriction, () => builtInEstimator(name, state));
+  }
+
+  /** The estimator's state for a residual, encoded (the DoFn's getState, checked). */
+  estimatorState(estimator: WatermarkEstimator, restriction: unknown): Uint8Array | null {
+    return this.callSync("getState of the watermark estimator", restriction, () =>
+      encodeEstimatorState(estimator.getState()),
     );
   }
 

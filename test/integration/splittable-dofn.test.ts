@@ -11,28 +11,25 @@ import assert from "node:assert/strict";
 import { GLOBAL_WINDOW, NO_FIRING, type WindowedValue } from "../../coders/index.js";
 import { fnApi } from "../../proto/index.js";
 import {
-  addCoder,
   coderOf,
   dofnPayload,
   encodeGlobal,
-  kv,
   linearDescriptor,
   STR,
   valuesOf,
   windowed,
-  type CoderSpec,
 } from "../support/descriptors.js";
+import {
+  expandedDescriptor,
+  PAIR_URN,
+  PAIRED,
+  RESTRICTION_CODER_ID,
+  resumeDescriptor,
+  SIZED,
+  sizedElement,
+} from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk } from "./support.js";
-
-const OFFSET: CoderSpec = { urn: "firefly:coder:offset_range:v1" };
-const RESTRICTION = kv(OFFSET, {
-  urn: "beam:coder:nullable:v1",
-  components: [{ urn: "beam:coder:bytes:v1" }],
-});
-const PAIRED = kv(STR, RESTRICTION);
-const SIZED = kv(PAIRED, { urn: "beam:coder:double:v1" });
-const RESTRICTION_CODER_ID = addCoder(new Map(), RESTRICTION);
 
 /**
  * Positions are the characters of a string. splitRestriction halves it;
@@ -64,46 +61,11 @@ const CHARS = `export default {
 /** CHARS with sizes by default: the only DoFns whose running element a split can cut from another thread. */
 const CHARS_DEFAULT_SIZES = CHARS.replace(/^ {2}restrictionSize.*$/m, "");
 
-const step = (id: string, urn: string, output: CoderSpec, source = CHARS) => ({
-  id,
-  urn,
-  output,
-  payload: dofnPayload({ source }, { restriction_coder_id: RESTRICTION_CODER_ID }),
-});
-
 function descriptors(url: string): fnApi.ProcessBundleDescriptor[] {
   return [
-    linearDescriptor({
-      id: "sdf",
-      url,
-      input: STR,
-      steps: [
-        step("pair", "beam:transform:sdf_pair_with_restriction:v1", PAIRED),
-        step("split", "beam:transform:sdf_split_and_size_restrictions:v1", SIZED),
-        step("truncate", "beam:transform:sdf_truncate_sized_restrictions:v1", SIZED),
-        step("process", "beam:transform:sdf_process_sized_element_and_restrictions:v1", STR),
-      ],
-    }),
-    // What a runner schedules for residuals: the sized elements go straight to process.
-    linearDescriptor({
-      id: "resume",
-      url,
-      input: SIZED,
-      steps: [step("process", "beam:transform:sdf_process_sized_element_and_restrictions:v1", STR)],
-    }),
-    linearDescriptor({
-      id: "resume-default-sizes",
-      url,
-      input: SIZED,
-      steps: [
-        step(
-          "process",
-          "beam:transform:sdf_process_sized_element_and_restrictions:v1",
-          STR,
-          CHARS_DEFAULT_SIZES,
-        ),
-      ],
-    }),
+    expandedDescriptor("sdf", url, CHARS),
+    resumeDescriptor("resume", url, CHARS),
+    resumeDescriptor("resume-default-sizes", url, CHARS_DEFAULT_SIZES),
   ];
 }
 
@@ -235,19 +197,7 @@ for (const threads of [0, 2]) {
           `completed + remaining is the piece's size: ${JSON.stringify(p)}`,
         );
       // Fed by the data source: the built-in range in shared memory is the progress.
-      const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
-      const element = sized.encode(
-        {
-          value: {
-            key: { key: "slow-abc", value: { key: { start: 0n, stop: 8n }, value: null } },
-            value: 8,
-          },
-          timestamp: 0n,
-          windows: [GLOBAL_WINDOW],
-          pane: NO_FIRING,
-        },
-        "nested",
-      );
+      const element = sizedElement("slow-abc", { start: 0n, stop: 8n });
       for (const p of await progressWhileRunning("resume-default-sizes", element))
         assert.equal(p.completed + p.remaining, 8, `the restriction's size: ${JSON.stringify(p)}`);
     });
@@ -255,18 +205,7 @@ for (const threads of [0, 2]) {
     test("a runner's split inside the running element cuts its restriction: primary and residual roots, the rest of the input residual", async () => {
       const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
       const word = "slow-abcdefghijklmno"; // 20 positions, 40 ms each
-      const input = sized.encode(
-        {
-          value: {
-            key: { key: word, value: { key: { start: 0n, stop: 20n }, value: null } },
-            value: 20,
-          },
-          timestamp: 0n,
-          windows: [GLOBAL_WINDOW],
-          pane: NO_FIRING,
-        },
-        "nested",
-      );
+      const input = sizedElement(word, { start: 0n, stop: 20n });
       const id = `sdf-${threads}-split`;
       const response = session.runner.processBundle("resume-default-sizes", id);
       await session.runner.sendData(id, "source", input);
@@ -365,7 +304,7 @@ test("a ParDo that is not splittable fails clearly in an SDF step", async () => 
         steps: [
           {
             id: "pair",
-            urn: "beam:transform:sdf_pair_with_restriction:v1",
+            urn: PAIR_URN,
             output: PAIRED,
             payload: dofnPayload(
               { source: "export default (s) => [s]" },
