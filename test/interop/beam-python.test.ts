@@ -35,6 +35,8 @@ interface Case {
   stateIterables?: boolean;
   /** FnApiRunner asks the SDK's merge_windows to merge sessions (it merges them itself otherwise). */
   sdkMergesSessions?: boolean;
+  /** FnApiRunner sends ProcessBundleSplit requests to a stage's bundle (Beam's direct_test_splits). */
+  testSplits?: Record<string, { timings: number[]; fractions: number[] }>;
 }
 
 const example = (file: string, args: string[] = []): Case => ({
@@ -63,6 +65,13 @@ const CASES: Case[] = [
   {
     name: "a splittable DoFn: restrictions split, sized and checkpointed",
     file: "test/interop/cases/splittable.mjs",
+  },
+  {
+    name: "a splittable DoFn split by the runner while it runs",
+    file: "test/interop/cases/splittable-splits.mjs",
+    testSplits: {
+      Range: { timings: [0.5, 1.0, 1.5, 2.0], fractions: [0.5, 0.5, 0.3, 0.5] },
+    },
   },
   {
     name: "sessions merged by Firefly's merge_windows",
@@ -190,6 +199,7 @@ if (!beamPython) {
           FIREFLY_INTEROP_PYTHON: python,
           FIREFLY_INTEROP_USE_STATE_ITERABLES: c.stateIterables ? "1" : "0",
           FIREFLY_INTEROP_SDK_MERGES_SESSIONS: c.sdkMergesSessions ? "1" : "0",
+          FIREFLY_INTEROP_TEST_SPLITS: c.testSplits ? JSON.stringify(c.testSplits) : "",
         },
       );
     const jobServer = (c: Case, environment: string[]) =>
@@ -229,7 +239,7 @@ if (!beamPython) {
     });
 
     for (const c of CASES) {
-      const portable = !c.stateIterables && !c.sdkMergesSessions;
+      const portable = !c.stateIterables && !c.sdkMergesSessions && !c.testSplits;
       test(`${c.name}: FnApiRunner${portable ? " and the job service (EXTERNAL, LOOPBACK)" : ""} give exactly the local runner's output`, async () => {
         const expected = await local(c);
         assert.equal(expected.code, 0, expected.output);
@@ -246,6 +256,13 @@ if (!beamPython) {
             /merge_windows bundles run by the SDK: (\d+)/.exec(onFnApi.output)?.[1],
           );
           assert.ok(merges > 0, `the runner asked Firefly to merge windows\n${onFnApi.output}`);
+        }
+        if (c.testSplits) {
+          const residuals = Number(/with residual roots: (\d+)/.exec(onFnApi.output)?.[1]);
+          assert.ok(
+            residuals > 0,
+            `Firefly handed work back to the runner's splits\n${onFnApi.output}`,
+          );
         }
         if (!portable) return;
         const external = await jobServer(c, [

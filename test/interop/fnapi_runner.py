@@ -1,10 +1,15 @@
 """Runs a serialized Beam pipeline proto on Beam Python's FnApiRunner.
 
 usage: python3 fnapi_runner.py PIPELINE.pb [--use_state_iterables] [--sdk_merges_sessions]
+                               [--direct_test_splits=JSON]
 
 --use_state_iterables: GroupByKey values go to the SDK as state-backed iterables.
 --sdk_merges_sessions: the runner treats session windows as an unknown merging
   window fn, so it asks the SDK (beam:transform:merge_windows:v1) to merge them.
+--direct_test_splits: {"STAGE": {"timings": [s...], "fractions": [f...]}}: the
+  runner sends ProcessBundleSplit requests to the bundle of the stage whose
+  transform (or TRANSFORM/Process) is named STAGE, at those times after it
+  starts (Beam's own option); the split responses are counted.
 Exit code 0 when the pipeline is DONE; otherwise 1, with the runner's error
 on stderr (a failed bundle's error text as the worker sent it).
 """
@@ -69,15 +74,37 @@ def _count_runner_state_reads():
   worker_handlers.StateServicer.get_raw = counted_get_raw
 
 
-def main(path, use_state_iterables, sdk_merges_sessions):
+# Split responses of the worker that handed work back: [all, with residual roots].
+_SPLITS = [0, 0]
+
+
+def _count_splits():
+  from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+  generate = fn_runner.BundleManager._generate_splits_for_testing
+
+  def counted(self, split_manager, inputs, process_bundle_id):
+    results = generate(self, split_manager, inputs, process_bundle_id)
+    for result in results:
+      _SPLITS[0] += 1
+      if result.residual_roots:
+        _SPLITS[1] += 1
+    return results
+
+  fn_runner.BundleManager._generate_splits_for_testing = counted
+
+
+def main(path, use_state_iterables, sdk_merges_sessions, test_splits):
   if sdk_merges_sessions:
     _sdk_merges_sessions()
   _count_runner_state_reads()
+  _count_splits()
   pipeline = beam_runner_api_pb2.Pipeline()
   with open(path, 'rb') as f:
     pipeline.ParseFromString(f.read())
   try:
-    result = FnApiRunner(use_state_iterables=use_state_iterables).run_via_runner_api(pipeline, PipelineOptions([]))
+    options = PipelineOptions(['--direct_test_splits=' + test_splits] if test_splits else [])
+    result = FnApiRunner(use_state_iterables=use_state_iterables).run_via_runner_api(pipeline, options)
     result.wait_until_finish()
   except Exception:  # pylint: disable=broad-except
     traceback.print_exc()
@@ -85,6 +112,7 @@ def main(path, use_state_iterables, sdk_merges_sessions):
     return 1
   print('FnApiRunner: %s' % result.state)
   print('FnApiRunner: runner state reads by the SDK: %d' % _RUNNER_STATE_READS[0])
+  print('FnApiRunner: split responses: %d, with residual roots: %d' % tuple(_SPLITS))
   if sdk_merges_sessions:
     print('FnApiRunner: merge_windows bundles run by the SDK: %d' % _SDK_MERGES[0])
   return 0 if str(result.state) == 'DONE' else 1
@@ -92,8 +120,10 @@ def main(path, use_state_iterables, sdk_merges_sessions):
 
 if __name__ == '__main__':
   flags = sys.argv[2:]
+  splits = [f[len('--direct_test_splits='):] for f in flags if f.startswith('--direct_test_splits=')]
   sys.exit(
       main(
           sys.argv[1],
           '--use_state_iterables' in flags,
-          '--sdk_merges_sessions' in flags))
+          '--sdk_merges_sessions' in flags,
+          splits[0] if splits else None))
