@@ -65,6 +65,7 @@ export function formatSummary(result: PipelineResult): string[] {
       const note = [
         s.timersFired > 0 ? `${s.timersFired} timers` : "",
         s.residualsResumed ? `${s.residualsResumed} checkpoints resumed` : "",
+        s.dynamicSplits ? `${s.dynamicSplits} dynamic splits` : "",
         s.note ?? "",
       ]
         .filter(Boolean)

@@ -60,6 +60,13 @@ const OPTIONS: [
     "lift combine_per_key into precombine/merge/extract",
   ],
   [
+    "dynamic_splits",
+    T.BOOLEAN,
+    "runner",
+    "true",
+    "split the slowest bundle of a splittable DoFn's stage when a worker slot is idle",
+  ],
+  [
     "spill_dir",
     T.STRING,
     "runner",

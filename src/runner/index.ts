@@ -55,6 +55,7 @@ export function localRunnerOptions(options: PipelineOptions): LocalRunnerOptions
   const lift = options.get("lift_combiners");
   const spillDir = options.get("spill_dir");
   const logLevel = options.get("log_level");
+  const dynamicSplits = options.get("dynamic_splits");
   return {
     threads: options.threads,
     workers: options.workers,
@@ -66,6 +67,9 @@ export function localRunnerOptions(options: PipelineOptions): LocalRunnerOptions
     ...(lift === undefined ? {} : { liftCombiners: lift === true || lift === "true" }),
     ...(typeof spillDir === "string" ? { spillDir } : {}),
     ...(typeof logLevel === "string" ? { logLevel } : {}),
+    ...(dynamicSplits === undefined
+      ? {}
+      : { dynamicSplits: dynamicSplits !== false && dynamicSplits !== "false" }),
     verbose: options.get("verbose") === true,
     pipelineOptions: { ...options.values },
   };

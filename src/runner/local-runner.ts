@@ -71,6 +71,12 @@ export interface LocalRunnerOptions {
   pipelineOptions?: Record<string, unknown>;
   /** Called when a node starts and as bundles finish. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * Split the slowest bundle of a stage that starts with a splittable DoFn
+   * whenever a worker slot is idle (the rest runs as a new bundle there).
+   * @default true
+   */
+  dynamicSplits?: boolean;
   /** Timer rounds per stage before it fails. @default 10000 */
   maxTimerRounds?: number;
   /** Cancels the run: the running node is abandoned, workers stop, the result is CANCELLED. */
@@ -103,6 +109,8 @@ export interface StageSummary {
   timersFired: number;
   /** Residual roots (splittable DoFn checkpoints) the stage resumed. */
   residualsResumed?: number;
+  /** Running bundles the runner split to give work to an idle slot. */
+  dynamicSplits?: number;
   note?: string;
 }
 
@@ -200,6 +208,7 @@ export async function runPipeline(
       maxBundleBytes: options.maxBundleBytes ?? DEFAULTS.maxBundleBytes,
       maxTimerRounds: options.maxTimerRounds ?? DEFAULTS.maxTimerRounds,
       streamTimeoutMs: 60_000,
+      dynamicSplits: options.dynamicSplits ?? true,
       nextInstructionId: () => `b${++instructions}`,
     };
     for (const node of plan.nodes) {
@@ -293,6 +302,7 @@ export async function runPipeline(
           bundles: stats.bundles,
           timersFired: stats.timersFired,
           residualsResumed: stats.residualsResumed,
+          dynamicSplits: stats.dynamicSplits,
         });
       } else if (work) {
         await unlessAborted(Promise.resolve(work.run()), options.signal);

@@ -146,3 +146,50 @@ test("generateSequence: every integer of [from, to) once, split over threads; bi
     /from must be a safe integer or a bigint/,
   );
 });
+
+/** One restriction claimed slowly (2 ms every 10 claims): work a runner can only spread by splitting it while it runs. */
+const SLOW_RANGE = {
+  initialRestriction(e: { from: number; to: number }) {
+    return { start: BigInt(e.from), stop: BigInt(e.to) };
+  },
+  async process(
+    e: unknown,
+    ctx: {
+      tracker: { currentRestriction(): { start: bigint }; tryClaim(p: bigint): boolean };
+      output(v: unknown): void;
+    },
+  ) {
+    let n = 0;
+    for (let i = ctx.tracker.currentRestriction().start; ctx.tracker.tryClaim(i); i++) {
+      ctx.output(Number(i));
+      if (++n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  },
+};
+
+for (const dynamicSplits of [true, false]) {
+  test(`the local runner ${dynamicSplits ? "splits the running bundle for an idle slot" : "leaves bundles whole with --dynamic_splits=false"}; every position once`, async () => {
+    const out = path.join(root, `dynamic-${dynamicSplits}`);
+    const p = new Pipeline({ runner: "local", threads: 2, dynamic_splits: dynamicSplits });
+    p.create([{ from: 0, to: 4000 }])
+      .parDo(SLOW_RANGE, { name: "Slow", coder: "varint" })
+      .map((n) => String(n), { coder: "string" })
+      .writeText(out);
+    const result = (await p.run()) as PipelineResult;
+    assert.equal(result.state, "DONE", JSON.stringify(result.error));
+    const lines = fs.readFileSync(`${out}-00000-of-00001`, "utf8").split("\n").filter(Boolean);
+    assert.deepEqual(
+      lines.map(Number).sort((a, b) => a - b),
+      Array.from({ length: 4000 }, (_, i) => i),
+    );
+    const stage = result.stages.find((s) => s.transforms.includes("Slow"));
+    assert.ok(stage, JSON.stringify(result.stages.map((s) => s.transforms)));
+    if (dynamicSplits) {
+      assert.ok((stage.dynamicSplits ?? 0) > 0, `splits: ${JSON.stringify(stage)}`);
+      // One element, so one bundle at first; each split ran what it handed back as another.
+      assert.equal(stage.bundles, 1 + (stage.dynamicSplits ?? 0), "each split ran as a bundle");
+    } else {
+      assert.equal(stage.dynamicSplits ?? 0, 0);
+    }
+  });
+}

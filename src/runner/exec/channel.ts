@@ -164,3 +164,44 @@ export function decodingWriter(
     },
   };
 }
+
+/** Elements [from, to) of a bundle's element-aligned input parts, as one buffer per part they touch. */
+export function elementsBetween(
+  parts: readonly Uint8Array[],
+  coder: Coder<unknown>,
+  from: number,
+  to: number,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let index = 0;
+  for (const part of parts) {
+    if (index >= to) break;
+    const reader = new ByteReader(part, TOKENS_ONLY);
+    let start = -1;
+    let end = -1;
+    while (reader.pos < reader.end && index < to) {
+      const at = reader.pos;
+      coder.decodeFrom(reader, "nested");
+      if (index >= from) {
+        if (start < 0) start = at;
+        end = reader.pos;
+      }
+      index++;
+    }
+    if (start >= 0) out.push(part.subarray(start, end));
+  }
+  return out;
+}
+
+/** How many elements a bundle's element-aligned input parts hold. */
+export function countElements(parts: readonly Uint8Array[], coder: Coder<unknown>): number {
+  let n = 0;
+  for (const part of parts) {
+    const reader = new ByteReader(part, TOKENS_ONLY);
+    while (reader.pos < reader.end) {
+      coder.decodeFrom(reader, "nested");
+      n++;
+    }
+  }
+  return n;
+}

@@ -4,7 +4,9 @@
  * outputs collected from the sinks (committed to their channels when the
  * bundle succeeded); then bundles that resume the residual roots the
  * workers handed back (splittable DoFns' checkpoints), each once its
- * requested delay passed, until none are left; then, for stages with timers,
+ * requested delay passed, until none are left (a stage that starts with a
+ * splittable DoFn also splits its slowest bundle whenever a worker slot is
+ * idle: dynamic-splits.ts); then, for stages with timers,
  * further bundles that deliver the timers set until none are left. Stateful stages run one bundle
  * at a time (the runner holds their state between bundles).
  */
@@ -15,6 +17,7 @@ import type { InstructionReceiver } from "../fn-api/worker-connection.js";
 import type { WorkerHandle } from "../workers.js";
 import type { PCollectionChannel, SegmentStore } from "./channel.js";
 import type { MetricsAggregator } from "./metrics.js";
+import { DynamicSplitter } from "./dynamic-splits.js";
 import { familyKey, TimerStore } from "./timers.js";
 import type { WorkerPool } from "./worker-pool.js";
 import type { PipelineModel } from "../graph/pipeline-model.js";
@@ -44,6 +47,8 @@ export interface StageContext {
   maxTimerRounds: number;
   /** Wait this long for the outputs' is_last after the response. */
   streamTimeoutMs: number;
+  /** Split the slowest bundle of a splittable DoFn's stage when a worker slot is idle. */
+  dynamicSplits: boolean;
   nextInstructionId(): string;
 }
 
@@ -53,6 +58,8 @@ export interface StageStats {
   timersFired: number;
   /** Residual roots (checkpoints) resumed. */
   residualsResumed: number;
+  /** Splits of running bundles that handed work to a new bundle. */
+  dynamicSplits: number;
 }
 
 /** A residual root to resume: the element for the stage's input, due at `dueAt` (ms epoch). */
@@ -67,8 +74,17 @@ const TRANSFORM_IN_ERROR =
 
 export class StageRunner {
   private readonly timers: TimerStore;
-  readonly stats: StageStats = { bundles: 0, timerRounds: 0, timersFired: 0, residualsResumed: 0 };
+  readonly stats: StageStats = {
+    bundles: 0,
+    timerRounds: 0,
+    timersFired: 0,
+    residualsResumed: 0,
+    dynamicSplits: 0,
+  };
   private residuals: Residual[] = [];
+  private readonly splitter: DynamicSplitter | undefined;
+  /** Bundles running (of the current round). */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly sideInputTokens: fnApi.ProcessBundleRequest.CacheToken[];
 
   constructor(
@@ -77,6 +93,17 @@ export class StageRunner {
     private readonly ctx: StageContext,
   ) {
     this.timers = new TimerStore(ctx.model, sd.timerFamilies);
+    const startsSplittable = stage.transforms.some(
+      (t) =>
+        ctx.model.splittable.includes(t) &&
+        [...ctx.model.transform(t).inputs.values()].includes(stage.input),
+    );
+    this.splitter =
+      ctx.dynamicSplits && startsSplittable && !sd.stateful
+        ? new DynamicSplitter(sd.sourceId, ctx.store(stage.input).coder, (id, root) =>
+            this.checkResidual(id, root),
+          )
+        : undefined;
     this.sideInputTokens = sd.sideInputs.map(
       (s) =>
         new fnApi.ProcessBundleRequest.CacheToken({
@@ -106,14 +133,38 @@ export class StageRunner {
       await this.runBundle([], this.timers.takeAll());
     }
     this.stats.timersFired = this.timers.fired;
+    this.stats.dynamicSplits = this.splitter?.splits ?? 0;
     return this.stats;
   }
 
   private async runBundles(bundles: Uint8Array[][]): Promise<void> {
     if (this.sd.stateful) {
       for (const parts of bundles) await this.runBundle(parts, undefined);
-    } else {
-      await Promise.all(bundles.map((parts) => this.runBundle(parts, undefined)));
+      return;
+    }
+    for (const parts of bundles) this.launch(parts);
+    // Until every bundle (and every bundle split off a running one) is done.
+    while (this.inFlight.size > 0) {
+      const tick = this.splitter && new Promise<void>((resolve) => setTimeout(resolve, 50));
+      await Promise.race([...this.inFlight, ...(tick ? [tick] : [])]);
+      if (this.splitter) await this.rebalance(this.splitter);
+    }
+  }
+
+  private launch(parts: Uint8Array[]): void {
+    const running: Promise<void> = this.runBundle(parts, undefined).finally(() =>
+      this.inFlight.delete(running),
+    );
+    running.catch(() => undefined); // observed by runBundles' race
+    this.inFlight.add(running);
+  }
+
+  /** While a worker slot is idle, splits the slowest bundle and runs what it hands back there. */
+  private async rebalance(splitter: DynamicSplitter): Promise<void> {
+    while (this.ctx.pool.idle > 0) {
+      const input = await splitter.splitSlowest();
+      if (!input) return;
+      this.launch(input);
     }
   }
 
@@ -134,20 +185,25 @@ export class StageRunner {
     }
   }
 
-  /** Keeps a bundle's residual roots for `resumeResiduals` (they must be for the stage's input). */
+  /** A residual root must be for the stage's input (the local runner resumes nothing else). */
+  private checkResidual(instructionId: string, app: fnApi.BundleApplication): void {
+    const t = this.stage.transforms.includes(app.transform_id)
+      ? this.ctx.model.transform(app.transform_id)
+      : undefined;
+    if (!t || t.inputs.get(app.input_id) !== this.stage.input)
+      throw new BundleFailure(
+        this.stage.id,
+        instructionId,
+        `the worker handed back a residual for input ${JSON.stringify(app.input_id)} of transform ${JSON.stringify(app.transform_id)}, which does not read this stage's input ${JSON.stringify(this.stage.input)}: the local runner resumes residuals of the stage's first transform only`,
+        app.transform_id,
+      );
+  }
+
+  /** Keeps a bundle's residual roots for `resumeResiduals`. */
   private keepResiduals(instructionId: string, roots: fnApi.DelayedBundleApplication[]): void {
     for (const root of roots) {
       const app = root.application;
-      const t = this.stage.transforms.includes(app.transform_id)
-        ? this.ctx.model.transform(app.transform_id)
-        : undefined;
-      if (!t || t.inputs.get(app.input_id) !== this.stage.input)
-        throw new BundleFailure(
-          this.stage.id,
-          instructionId,
-          `the worker handed back a residual for input ${JSON.stringify(app.input_id)} of transform ${JSON.stringify(app.transform_id)}, which does not read this stage's input ${JSON.stringify(this.stage.input)}: the local runner resumes residuals of the stage's first transform only`,
-          app.transform_id,
-        );
+      this.checkResidual(instructionId, app);
       const delay = root.requested_time_delay;
       const delayMs = delay ? delay.seconds * 1000 + delay.nanos / 1e6 : 0;
       this.residuals.push({ element: app.element, dueAt: Date.now() + delayMs });
@@ -216,6 +272,7 @@ export class StageRunner {
       );
       response.catch(() => undefined);
       await conn.sendData(id, this.sd.sourceId, parts);
+      this.splitter?.started(id, conn, parts);
       for (const f of this.sd.timerFamilies) {
         const key = familyKey(f.transformId, f.family);
         await conn.sendTimers(id, f.transformId, f.family, timers?.get(key) ?? new Uint8Array());
@@ -241,6 +298,7 @@ export class StageRunner {
       this.ctx.metrics.add(result.process_bundle?.monitoring_infos ?? []);
       this.keepResiduals(id, result.process_bundle?.residual_roots ?? []);
     } finally {
+      this.splitter?.ended(id);
       conn.release(id);
     }
     this.stats.bundles++;

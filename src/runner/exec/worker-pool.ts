@@ -18,6 +18,15 @@ export class WorkerPool {
     return this.workers.reduce((n, w) => n + w.slots, 0);
   }
 
+  /** Slots free now (none while bundles wait for one). */
+  get idle(): number {
+    if (this.waiters.length > 0) return 0;
+    let free = 0;
+    for (const w of this.workers)
+      if (w.connection.alive) free += Math.max(0, w.slots - (this.active.get(w) ?? 0));
+    return free;
+  }
+
   async acquire(): Promise<WorkerHandle> {
     for (;;) {
       let best: WorkerHandle | undefined;
