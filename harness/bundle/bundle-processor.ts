@@ -25,6 +25,7 @@ import { IllegalStateError, ProtocolError } from "../errors.js";
 import { buildGraph } from "./graph-builder.js";
 import { SdfProcessSizedOperation } from "../../operations/sdf/process-sized.js";
 import type { ProgressLayout } from "./progress-view.js";
+import type { CurrentElementSplitter } from "../../operations/split-gate.js";
 
 export interface InboundSource {
   next(): Promise<InboundItem | undefined>;
@@ -123,6 +124,11 @@ export class BundleProcessor {
   /** The splittable DoFns of the graph (their progress and element splits are shared). */
   private get splittable(): SdfProcessSizedOperation[] {
     return this.operations.filter((op) => op instanceof SdfProcessSizedOperation);
+  }
+
+  /** The splitter of the running element of the splittable DoFn that data source `sourceId` feeds, for splits from this thread. */
+  inThreadSplitter(sourceId: string): CurrentElementSplitter | undefined {
+    return this.splittable.find((op) => op.elementSplit?.sourceId === sourceId)?.inThreadSplitter;
   }
 
   /** The shared-memory layout progress answers read (from any thread). */

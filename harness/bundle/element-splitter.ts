@@ -122,15 +122,31 @@ export function elementSplitter(
   };
 }
 
-/** A runner's split of a running bundle's data source: between elements, or inside the element a splittable DoFn processes. */
+/** The first splitter that can answer, then the second. */
+function eitherSplitter(
+  first: CurrentElementSplitter,
+  second: CurrentElementSplitter,
+): CurrentElementSplitter {
+  return {
+    fractionDone: (index) => first.fractionDone(index) ?? second.fractionDone(index),
+    split: (index, fraction) => first.split(index, fraction) ?? second.split(index, fraction),
+  };
+}
+
+/**
+ * A runner's split of a running bundle's data source: between elements, or
+ * inside the element a splittable DoFn processes — from the shared cell, else
+ * (bundles on this thread) with the DoFn's own tracker (`inThread`).
+ */
 export function splitSource(
   view: ProgressView,
   descriptor: fnApi.ProcessBundleDescriptor,
   sourceId: string,
   request: SplitRequest,
+  inThread?: CurrentElementSplitter,
 ): SplitPoint | undefined {
   const target = view.elementSplits.get(sourceId);
-  return view.sources
-    .get(sourceId)
-    ?.trySplit(request, target && elementSplitter(descriptor, target));
+  const shared = target && elementSplitter(descriptor, target);
+  const element = shared && inThread ? eitherSplitter(shared, inThread) : (shared ?? inThread);
+  return view.sources.get(sourceId)?.trySplit(request, element);
 }

@@ -171,7 +171,14 @@ export class InlineExecutor implements BundleExecutor {
   split(instructionId: string, transformId: string, request: SplitRequest): SplitPoint | undefined {
     const bundle = this.active.get(instructionId);
     return (
-      bundle && splitSource(bundle.progress, bundle.processor.descriptor, transformId, request)
+      bundle &&
+      splitSource(
+        bundle.progress,
+        bundle.processor.descriptor,
+        transformId,
+        request,
+        bundle.processor.inThreadSplitter(transformId),
+      )
     );
   }
 

@@ -43,6 +43,8 @@ import {
 import { SharedOffsetRangeCell, SharedOffsetRangeTracker } from "./shared-offset-range.js";
 import { DATA_SOURCE_URN } from "../data-source.js";
 import { publishingTracker, WorkProgressCell } from "./work-progress.js";
+import type { RestrictionProgress } from "./offset-range.js";
+import type { CurrentElementSplitter } from "../split-gate.js";
 import {
   decodeEstimatorState,
   outputWatermarks,
@@ -99,6 +101,10 @@ export class SdfProcessSizedOperation extends ParDoOperation {
   private elementIndex = -1;
   /** The watermark estimator of the element (and window) being processed. */
   private estimator: WatermarkEstimator | undefined;
+  /** The element (in its one window) being processed, for splits from this thread. */
+  private running:
+    | { element: WindowedValue<unknown>; state: EstimatorState; tracker: RestrictionTracker }
+    | undefined;
 
   constructor(
     private readonly context: OperationContext,
@@ -221,6 +227,8 @@ export class SdfProcessSizedOperation extends ParDoOperation {
         publishingTracker(methods.createTracker(restriction), this.workProgress);
       this.checkpointMillis = undefined;
       this.estimator = estimator;
+      this.running =
+        element.windows.length === 1 ? { element: inWindow, state, tracker } : undefined;
       this.ctx.watermark = estimator && new WatermarkHandle(estimator);
       this.ctx.tracker = tracker;
       const pending = super.process(inWindow);
@@ -273,6 +281,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     const estimator = this.estimator;
     this.checkpointMillis = undefined;
     this.estimator = undefined;
+    this.running = undefined;
     this.ctx.tracker = undefined;
     this.ctx.watermark = undefined;
     this.workProgress.clear();
@@ -310,6 +319,96 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     return undefined;
   }
 
+  /**
+   * Splits the running element with its own tracker, from this thread: for
+   * bundles on the conductor's thread, whose DoFn waits at an await while a
+   * split is answered. This covers what the shared cell cannot (trackers and
+   * sizes of the DoFn's own, its own watermark estimator); elements in one
+   * window only. A tracker or size that throws leaves the split between
+   * elements.
+   */
+  readonly inThreadSplitter: CurrentElementSplitter = {
+    fractionDone: (index) => {
+      const running = this.runningAt(index);
+      let progress: RestrictionProgress | undefined;
+      try {
+        progress = running?.tracker.progress?.();
+      } catch {
+        return undefined;
+      }
+      if (!progress) return undefined;
+      const total = progress.completed + progress.remaining;
+      return total > 0 ? progress.completed / total : undefined;
+    },
+    split: (index, fraction) => {
+      const running = this.runningAt(index);
+      if (!running) return undefined;
+      const methods = this.methods as SplittableMethods;
+      try {
+        const parts = running.tracker.trySplit(fraction);
+        if (!parts) return undefined;
+        const { element, state } = running;
+        const estimator = this.estimator;
+        const residualState = estimator
+          ? methods.estimatorState(estimator, parts.residual)
+          : state.encoded;
+        const encode = (restriction: unknown, s: unknown) =>
+          this.encodeSized(element, s, restriction, this.syncSize(element.value, restriction));
+        return {
+          transformId: this.transformId,
+          inputId: this.inputId,
+          primary: encode(parts.primary, state.encoded),
+          residual: encode(parts.residual, residualState),
+          residualWatermarks: outputWatermarks(
+            this.context.outputNames,
+            estimator?.currentWatermark(),
+          ),
+        };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  private runningAt(index: number) {
+    return index === this.elementIndex ? this.running : undefined;
+  }
+
+  /** A restriction's size for a split answered now: an async restrictionSize gives way to a default. */
+  private syncSize(value: unknown, restriction: unknown): number {
+    const methods = this.methods as SplittableMethods;
+    const size = methods.restrictionSize(value, restriction);
+    if (!(size instanceof Promise)) return methods.checkedSize(size, restriction);
+    size.catch(() => undefined);
+    return isOffsetRange(restriction) ? Number(restriction.stop - restriction.start) : 1;
+  }
+
+  /** The windowed sized element of a restriction (the input's encoding). */
+  private encodeSized(
+    element: WindowedValue<unknown>,
+    state: unknown,
+    restriction: unknown,
+    size: number,
+  ): Uint8Array {
+    const value: SizedElement = {
+      key: { key: element.value, value: { key: restriction, value: state } },
+      value: size,
+    };
+    try {
+      return this.inputCoder.encode(
+        { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane },
+        "nested",
+      );
+    } catch (err) {
+      throw new OperationError(
+        this.transformId,
+        this.urn,
+        `cannot encode the restriction ${describeRestriction(restriction)} with the input coder: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
   private addResidual(
     element: WindowedValue<unknown>,
     state: unknown,
@@ -319,24 +418,12 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     watermark: Timestamp | undefined,
   ): void {
     const methods = this.methods as SplittableMethods;
-    const value: SizedElement = {
-      key: { key: element.value, value: { key: restriction, value: state } },
-      value: methods.checkedSize(size, restriction),
-    };
-    let bytes: Uint8Array;
-    try {
-      bytes = this.inputCoder.encode(
-        { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane },
-        "nested",
-      );
-    } catch (err) {
-      throw new OperationError(
-        this.transformId,
-        this.urn,
-        `cannot encode the residual restriction ${describeRestriction(restriction)} with the input coder: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
+    const bytes = this.encodeSized(
+      element,
+      state,
+      restriction,
+      methods.checkedSize(size, restriction),
+    );
     this.context.bundle().addResidual(
       new fnApi.DelayedBundleApplication({
         application: new fnApi.BundleApplication({

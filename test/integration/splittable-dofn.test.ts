@@ -202,12 +202,13 @@ for (const threads of [0, 2]) {
         assert.equal(p.completed + p.remaining, 8, `the restriction's size: ${JSON.stringify(p)}`);
     });
 
-    test("a runner's split inside the running element cuts its restriction: primary and residual roots, the rest of the input residual", async () => {
+    /** Splits a one-element bundle while it runs; checks the primary and residual hold exactly the element's positions. */
+    async function splitWhileRunning(descriptorId: string) {
       const sized = coderOf<WindowedValue<unknown>>(windowed(SIZED));
       const word = "slow-abcdefghijklmno"; // 20 positions, 40 ms each
       const input = sizedElement(word, { start: 0n, stop: 20n });
-      const id = `sdf-${threads}-split`;
-      const response = session.runner.processBundle("resume-default-sizes", id);
+      const id = `sdf-${threads}-split-${descriptorId}`;
+      const response = session.runner.processBundle(descriptorId, id);
       await session.runner.sendData(id, "source", input);
       await new Promise((r) => setTimeout(r, 250)); // a few positions claimed
       const split = await session.runner.instruct(
@@ -265,17 +266,24 @@ for (const threads of [0, 2]) {
         Array.from({ length: Number(primary.stop) }, (_, i) => i),
         "the bundle processed exactly the primary",
       );
-      const resumed = await run(
-        "resume-default-sizes",
-        body.residual_roots[0]!.application.element,
-      );
+      const resumed = await run(descriptorId, body.residual_roots[0]!.application.element);
       assertOk(resumed.response);
       assert.deepEqual(
         positions(resumed.output).sort((a, b) => a - b),
         Array.from({ length: 20 - Number(residual.start) }, (_, i) => Number(residual.start) + i),
         "the residual holds exactly the rest",
       );
+    }
+
+    test("a runner's split inside the running element cuts its restriction: primary and residual roots, the rest of the input residual", async () => {
+      await splitWhileRunning("resume-default-sizes");
     });
+
+    // In a pool thread, the DoFn's own sizes keep splits between elements (README "Splittable DoFns").
+    if (threads === 0)
+      test("with the DoFn's own sizes the split is made with its tracker on the conductor's thread, between awaits", async () => {
+        await splitWhileRunning("resume");
+      });
 
     test("process that leaves work unclaimed fails the bundle naming the restriction; the worker goes on", async () => {
       const { response } = await run("sdf", encodeGlobal(STR, ["lazy"]));
