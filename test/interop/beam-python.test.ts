@@ -37,6 +37,8 @@ interface Case {
   sdkMergesSessions?: boolean;
   /** FnApiRunner sends ProcessBundleSplit requests to a stage's bundle (Beam's direct_test_splits). */
   testSplits?: Record<string, { timings: number[]; fractions: number[] }>;
+  /** FnApiRunner expands splittable DoFns as for a drain (truncate before process). */
+  drain?: boolean;
 }
 
 const example = (file: string, args: string[] = []): Case => ({
@@ -65,6 +67,11 @@ const CASES: Case[] = [
   {
     name: "a splittable DoFn: restrictions split, sized and checkpointed",
     file: "test/interop/cases/splittable.mjs",
+  },
+  {
+    name: "a splittable DoFn expanded for a drain (truncate sized restrictions)",
+    file: "test/interop/cases/splittable.mjs",
+    drain: true,
   },
   {
     name: "a splittable DoFn split by the runner while it runs",
@@ -200,6 +207,7 @@ if (!beamPython) {
           FIREFLY_INTEROP_USE_STATE_ITERABLES: c.stateIterables ? "1" : "0",
           FIREFLY_INTEROP_SDK_MERGES_SESSIONS: c.sdkMergesSessions ? "1" : "0",
           FIREFLY_INTEROP_TEST_SPLITS: c.testSplits ? JSON.stringify(c.testSplits) : "",
+          FIREFLY_INTEROP_DRAIN: c.drain ? "1" : "0",
         },
       );
     const jobServer = (c: Case, environment: string[]) =>
@@ -239,7 +247,7 @@ if (!beamPython) {
     });
 
     for (const c of CASES) {
-      const portable = !c.stateIterables && !c.sdkMergesSessions && !c.testSplits;
+      const portable = !c.stateIterables && !c.sdkMergesSessions && !c.testSplits && !c.drain;
       test(`${c.name}: FnApiRunner${portable ? " and the job service (EXTERNAL, LOOPBACK)" : ""} give exactly the local runner's output`, async () => {
         const expected = await local(c);
         assert.equal(expected.code, 0, expected.output);
@@ -263,6 +271,10 @@ if (!beamPython) {
             residuals > 0,
             `Firefly handed work back to the runner's splits\n${onFnApi.output}`,
           );
+        }
+        if (c.drain) {
+          const truncates = Number(/truncate steps: (\d+)/.exec(onFnApi.output)?.[1]);
+          assert.ok(truncates > 0, `the runner expanded a truncate step\n${onFnApi.output}`);
         }
         if (!portable) return;
         const external = await jobServer(c, [

@@ -1,7 +1,7 @@
 """Runs a serialized Beam pipeline proto on Beam Python's FnApiRunner.
 
 usage: python3 fnapi_runner.py PIPELINE.pb [--use_state_iterables] [--sdk_merges_sessions]
-                               [--direct_test_splits=JSON]
+                               [--direct_test_splits=JSON] [--is_drain]
 
 --use_state_iterables: GroupByKey values go to the SDK as state-backed iterables.
 --sdk_merges_sessions: the runner treats session windows as an unknown merging
@@ -10,6 +10,8 @@ usage: python3 fnapi_runner.py PIPELINE.pb [--use_state_iterables] [--sdk_merges
   runner sends ProcessBundleSplit requests to the bundle of the stage whose
   transform (or TRANSFORM/Process) is named STAGE, at those times after it
   starts (Beam's own option); the split responses are counted.
+--is_drain: the runner expands splittable DoFns as for a drain (a truncate step
+  before process: beam:transform:sdf_truncate_sized_restrictions:v1).
 Exit code 0 when the pipeline is DONE; otherwise 1, with the runner's error
 on stderr (a failed bundle's error text as the worker sent it).
 """
@@ -94,17 +96,38 @@ def _count_splits():
   fn_runner.BundleManager._generate_splits_for_testing = counted
 
 
-def main(path, use_state_iterables, sdk_merges_sessions, test_splits):
+# Truncate steps (beam:transform:sdf_truncate_sized_restrictions:v1) the runner's expansion made.
+_TRUNCATES = [0]
+
+
+def _count_truncates():
+  from apache_beam.portability import common_urns
+  from apache_beam.runners.portability.fn_api_runner import translations
+
+  expand = translations.expand_sdf
+  urn = common_urns.sdf_components.TRUNCATE_SIZED_RESTRICTION.urn
+
+  def counted(stages, context):
+    for stage in expand(stages, context):
+      _TRUNCATES[0] += sum(1 for t in stage.transforms if t.spec.urn == urn)
+      yield stage
+
+  translations.expand_sdf = counted
+
+
+def main(path, use_state_iterables, sdk_merges_sessions, test_splits, is_drain):
   if sdk_merges_sessions:
     _sdk_merges_sessions()
   _count_runner_state_reads()
   _count_splits()
+  _count_truncates()
   pipeline = beam_runner_api_pb2.Pipeline()
   with open(path, 'rb') as f:
     pipeline.ParseFromString(f.read())
   try:
     options = PipelineOptions(['--direct_test_splits=' + test_splits] if test_splits else [])
-    result = FnApiRunner(use_state_iterables=use_state_iterables).run_via_runner_api(pipeline, options)
+    runner = FnApiRunner(use_state_iterables=use_state_iterables, is_drain=is_drain)
+    result = runner.run_via_runner_api(pipeline, options)
     result.wait_until_finish()
   except Exception:  # pylint: disable=broad-except
     traceback.print_exc()
@@ -113,6 +136,7 @@ def main(path, use_state_iterables, sdk_merges_sessions, test_splits):
   print('FnApiRunner: %s' % result.state)
   print('FnApiRunner: runner state reads by the SDK: %d' % _RUNNER_STATE_READS[0])
   print('FnApiRunner: split responses: %d, with residual roots: %d' % tuple(_SPLITS))
+  print('FnApiRunner: truncate steps: %d' % _TRUNCATES[0])
   if sdk_merges_sessions:
     print('FnApiRunner: merge_windows bundles run by the SDK: %d' % _SDK_MERGES[0])
   return 0 if str(result.state) == 'DONE' else 1
@@ -126,4 +150,5 @@ if __name__ == '__main__':
           sys.argv[1],
           '--use_state_iterables' in flags,
           '--sdk_merges_sessions' in flags,
-          splits[0] if splits else None))
+          splits[0] if splits else None,
+          '--is_drain' in flags))

@@ -8,7 +8,8 @@
  * (the Python executable), FIREFLY_INTEROP_USE_STATE_ITERABLES=1 (the runner
  * sends GroupByKey values as state-backed iterables), FIREFLY_INTEROP_SDK_MERGES_SESSIONS=1
  * (the runner asks the SDK to merge sessions), FIREFLY_INTEROP_TEST_SPLITS (JSON of
- * Beam's direct_test_splits: the runner sends splits to a stage's bundle). The Python environment
+ * Beam's direct_test_splits: the runner sends splits to a stage's bundle),
+ * FIREFLY_INTEROP_DRAIN=1 (splittable DoFns expanded as for a drain: truncate before process). The Python environment
  * (PYTHONPATH with Beam's sdks/python) comes from the caller.
  *
  * The module builds its pipeline as under `firefly run`; a runner registered
@@ -57,6 +58,7 @@ registerRunner(RUNNER, async (pipeline, options): Promise<PipelineResult> => {
           ...(process.env.FIREFLY_INTEROP_SDK_MERGES_SESSIONS === "1"
             ? ["--sdk_merges_sessions"]
             : []),
+          ...(process.env.FIREFLY_INTEROP_DRAIN === "1" ? ["--is_drain"] : []),
           ...(process.env.FIREFLY_INTEROP_TEST_SPLITS
             ? [`--direct_test_splits=${process.env.FIREFLY_INTEROP_TEST_SPLITS}`]
             : []),
