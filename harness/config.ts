@@ -53,6 +53,12 @@ export interface HarnessOptions {
    * `firefly_inline_small_bundles`. @default handleStrayErrors (on under `firefly boot`)
    */
   inlineSmallBundles?: boolean;
+  /**
+   * A bundle in a pool thread counts as quick (for inlineSmallBundles) when it
+   * took at most this many ms; on the conductor, 2/5 of it. Pipeline option
+   * `firefly_small_bundle_ms`. @default 5
+   */
+  smallBundleMs?: number;
   /** Heap limit of each pool thread in MiB: a runaway bundle kills only its thread. @default 4096 */
   maxThreadHeapMb?: number;
   /** Largest single element a data source accepts, in bytes. @default 536870912 */
@@ -96,6 +102,7 @@ export interface HarnessConfig {
   captureConsole: boolean;
   handleStrayErrors: boolean;
   inlineSmallBundles: boolean;
+  smallBundleMs: number;
   maxElementBytes: number;
   maxStateReadBytes: number;
   maxThreadHeapMb: number;
@@ -213,6 +220,11 @@ export function compileHarnessConfig(options: HarnessOptions): HarnessConfig {
       booleanOption(options.pipelineOptions, "firefly_inline_small_bundles") ??
       options.handleStrayErrors ??
       false,
+    smallBundleMs: positiveInteger(
+      "smallBundleMs",
+      options.smallBundleMs ?? integerOption(options.pipelineOptions, "firefly_small_bundle_ms"),
+      5,
+    ),
     maxElementBytes: positiveInteger("maxElementBytes", options.maxElementBytes, 512 * 1024 * 1024),
     maxStateReadBytes: positiveInteger(
       "maxStateReadBytes",

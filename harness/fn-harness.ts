@@ -95,7 +95,14 @@ export class FnHarness {
       this.config.threads === 0
         ? inline()
         : this.config.inlineSmallBundles
-          ? new HybridExecutor(inline(), pool(), new SmallBundlePolicy())
+          ? new HybridExecutor(
+              inline(),
+              pool(),
+              new SmallBundlePolicy({
+                poolQuickMs: this.config.smallBundleMs,
+                inlineQuickMs: (this.config.smallBundleMs * 2) / 5,
+              }),
+            )
           : pool();
     this.services = {
       workerId,

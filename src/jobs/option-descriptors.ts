@@ -45,6 +45,13 @@ const OPTIONS: [
     "with threads, run a bundle on the worker's main thread when its stage's recent bundles were all quick",
   ],
   [
+    "firefly_small_bundle_ms",
+    T.INTEGER,
+    "worker",
+    "5",
+    "a bundle counts as quick for firefly_inline_small_bundles at this many ms in a thread (2/5 of it on the main thread)",
+  ],
+  [
     "gbk_memory_mb",
     T.INTEGER,
     "runner",

@@ -76,3 +76,15 @@ test("small bundles on the conductor: on with stray-error handling, the pipeline
     /firefly_inline_small_bundles must be true or false, got "yes"/,
   );
 });
+
+test("what a quick bundle is: 5 ms by default, the pipeline option, the option override", () => {
+  const ms = (o: Partial<Parameters<typeof compileHarnessConfig>[0]>) =>
+    compileHarnessConfig({ ...base, ...o }).smallBundleMs;
+  assert.equal(ms({}), 5);
+  assert.equal(ms({ pipelineOptions: { firefly_small_bundle_ms: "40" } }), 40);
+  assert.equal(ms({ smallBundleMs: 7, pipelineOptions: { firefly_small_bundle_ms: 40 } }), 7);
+  assert.throws(
+    () => ms({ pipelineOptions: { firefly_small_bundle_ms: "soon" } }),
+    /firefly_small_bundle_ms/,
+  );
+});

@@ -18,7 +18,7 @@ p.create([{ from: 0, to: 6000 }])
         for (let i = ctx.tracker.currentRestriction().start; ctx.tracker.tryClaim(i); i++) {
           ctx.output(Number(i));
           ctx.watermark.set(Number(i));
-          if (++n % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+          if (++n % 5 === 0) await new Promise((resolve) => globalThis.setTimeout(resolve, 2));
         }
       },
     },
