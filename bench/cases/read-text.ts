@@ -3,8 +3,9 @@
  * (issue 21): a generated file of short lines, counted (lines and bytes per
  * line length class, so every line must be read once), read
  *   - in byte ranges (the splittable ReadLines, 32 MiB pieces) with 2 threads and with 1,
- *   - as one whole-file piece (splitBytes past the file size: what readText
- *     did before it was splittable) with 2 threads.
+ *   - as one whole-file piece (splitBytes past the file size) with 2 threads,
+ *     without dynamic splits (what readText did before it was splittable) and
+ *     with them (the local runner splits the running piece for the idle thread).
  * Firefly only (the apache-beam worker cannot run Firefly pipelines).
  * Target: ranges with 2 threads ≥ 1.5x ranges with 1 thread and ≥ 1.5x the whole file.
  */
@@ -49,6 +50,7 @@ async function readOnce(
   bytes: number,
   threads: number,
   splitBytes: number | undefined,
+  dynamicSplits = true,
 ): Promise<SideResult> {
   const p = new Pipeline({});
   p.readText(file, splitBytes === undefined ? {} : { splitBytes })
@@ -57,7 +59,7 @@ async function readOnce(
     })
     .combinePerKey("sum");
   const started = process.hrtime.bigint();
-  const run = (await runPipeline(p.toProto(), { threads })) as PipelineResult;
+  const run = (await runPipeline(p.toProto(), { threads, dynamicSplits })) as PipelineResult;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (run.state !== "DONE") throw new Error(`${label}: ${JSON.stringify(run.error)}`);
   const read = Object.values(run.elementCounts).reduce((max, n) => Math.max(max, n), 0);
@@ -82,10 +84,26 @@ export async function run(profile: Profile): Promise<BenchResult> {
     const variant = `${(bytes / 1e6).toFixed(0)} MB, ${lines.toLocaleString("en-US")} lines, readText → count by length`;
     const two = await readOnce("ranges, threads=2", file, lines, bytes, 2, undefined);
     const one = await readOnce("ranges, threads=1", file, lines, bytes, 1, undefined);
-    const whole = await readOnce("whole file, threads=2", file, lines, bytes, 2, 2 * bytes);
+    const whole = await readOnce(
+      "whole file, no dynamic splits, threads=2",
+      file,
+      lines,
+      bytes,
+      2,
+      2 * bytes,
+      false,
+    );
+    const split = await readOnce(
+      "whole file, dynamic splits, threads=2",
+      file,
+      lines,
+      bytes,
+      2,
+      2 * bytes,
+    );
     const rows = [row("read-text", variant, two, one), row("read-text", variant, two, whole)];
     for (const r of rows) r.target = { text: "≥ 1.5x", met: (r.ratio ?? 0) >= 1.5 };
-    return result(rows);
+    return result([...rows, row("read-text", variant, split, whole)]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
