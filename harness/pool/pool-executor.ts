@@ -99,6 +99,11 @@ export class PoolExecutor implements BundleExecutor {
       maxThreads: options.threads,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
+      // An idle thread must keep its event loop running: it holds finalization
+      // callbacks that a FinalizeBundle (on the BroadcastChannel) runs after its
+      // bundle ended. Piscina's default ("sync") parks idle threads in
+      // Atomics.wait, where no message reaches them until their next task.
+      atomics: "async",
       resourceLimits: { maxOldGenerationSizeMb: options.maxThreadHeapMb ?? 4096 },
       workerData: { pipelineOptions: options.pipelineOptions },
     });
