@@ -260,6 +260,7 @@ export class StageRunner {
       },
     };
     conn.receive(id, receiver);
+    let finalize = false;
     try {
       const response = conn.instruct(
         new fnApi.InstructionRequest({
@@ -297,6 +298,7 @@ export class StageRunner {
         );
       this.ctx.metrics.add(result.process_bundle?.monitoring_infos ?? []);
       this.keepResiduals(id, result.process_bundle?.residual_roots ?? []);
+      finalize = result.process_bundle?.requires_finalization === true;
     } finally {
       this.splitter?.ended(id);
       conn.release(id);
@@ -311,6 +313,24 @@ export class StageRunner {
       const chunks = timerOutputs.get(familyKey(f.transformId, f.family)) ?? [];
       if (chunks.length > 0) this.timers.add(f.transformId, f.family, chunks);
     }
+    if (finalize) await this.finalize(conn, id);
+  }
+
+  /** The bundle's outputs are committed: its DoFns' finalization callbacks may run now. */
+  private async finalize(conn: WorkerHandle["connection"], id: string): Promise<void> {
+    const response = await conn.instruct(
+      new fnApi.InstructionRequest({
+        instruction_id: this.ctx.nextInstructionId(),
+        finalize_bundle: new fnApi.FinalizeBundleRequest({ instruction_id: id }),
+      }),
+    );
+    if (response.error)
+      throw new BundleFailure(
+        this.stage.id,
+        id,
+        `finalizing the bundle failed: ${response.error}`,
+        undefined,
+      );
   }
 
   private cacheTokens(instructionId: string): fnApi.ProcessBundleRequest.CacheToken[] {
