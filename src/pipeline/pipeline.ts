@@ -12,6 +12,8 @@ import {
   type CoderType,
 } from "./coder-types.js";
 import { ENVIRONMENT_ID, fireflyEnvironment } from "./environment.js";
+import { overrideEnvironments } from "./environment-overrides.js";
+import { checkReadableByFirefly, ExternalTransform } from "./external.js";
 import { PipelineGraph } from "./graph.js";
 import { optionTypoWarnings } from "./option-suggestions.js";
 import { PipelineOptions, type OptionValue } from "./options.js";
@@ -119,6 +121,7 @@ export class Pipeline {
     keyed?: { keyCoder: CoderProtoSpec; windowCoder: CoderProtoSpec },
   ): Record<string, PCollection<unknown>> {
     const where = this.graph.currentScope ? `${this.graph.currentScope}/${name.name}` : name.name;
+    checkReadableByFirefly(input, where);
     const payload = parDoPayload(this.graph, userCode, features, keyed, where);
     const inputs: Record<string, PCollection<unknown>> = { input };
     for (const [sideName, side] of Object.entries(features.sideInputs ?? {})) {
@@ -306,12 +309,20 @@ export class Pipeline {
     ).out as PCollection<T>;
   }
 
+  /** Applies a cross-language transform without inputs (a source, e.g. a Java IO read). */
+  apply<R>(transform: ExternalTransform<R>): R;
   /** Applies a composite: transforms `build` adds are its parts, named `<name>/...`. */
   apply<R extends PCollection<unknown> | Record<string, PCollection<unknown>> | void>(
     name: string,
     build: (pipeline: Pipeline) => R,
-  ): R {
-    return this.graph.composite(name, true, () => build(this), outputsOf);
+  ): R;
+  apply<R>(
+    nameOrTransform: string | ExternalTransform<R>,
+    build?: (pipeline: Pipeline) => R,
+  ): R | PCollection<unknown> | Record<string, PCollection<unknown>> | void {
+    if (nameOrTransform instanceof ExternalTransform) return nameOrTransform.expandOn(this, {});
+    const composite = build as (pipeline: Pipeline) => PCollection<unknown> | void;
+    return this.graph.composite(nameOrTransform, true, () => composite(this), outputsOf);
   }
 
   /** The Beam Pipeline proto. */
@@ -325,7 +336,10 @@ export class Pipeline {
       pcollections: this.graph.pcollections,
       windowing_strategies: this.graph.windowingStrategies,
       coders: this.graph.coders,
-      environments: new Map([[ENVIRONMENT_ID, this.environment]]),
+      environments: new Map([
+        [ENVIRONMENT_ID, this.environment],
+        ...overrideEnvironments(this.graph.foreignEnvironments, this.options),
+      ]),
     });
     return copy(
       new pipelineApi.Pipeline({
