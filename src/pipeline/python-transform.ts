@@ -43,8 +43,15 @@ export function pythonTransform<O = any>(
   );
   return external<O>(PYTHON_FULLY_QUALIFIED_NAMED_URN, payload, {
     ...rest,
-    name: rest.name ?? constructor.split(".").slice(-2).join("."),
+    name: rest.name ?? defaultName(constructor),
   });
+}
+
+/** The name from the first capitalized segment on: `Count.PerElement`, `Map`; else the last segment. */
+function defaultName(constructor: string): string {
+  const segments = constructor.split(".");
+  const first = segments.findIndex((s) => /^[A-Z]/.test(s));
+  return segments.slice(first >= 0 ? first : segments.length - 1).join(".");
 }
 
 /**
