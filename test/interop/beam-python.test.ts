@@ -98,6 +98,21 @@ const XLANG_CASES: XlangCase[] = [
     file: "test/interop/cases/xlang-between.mjs",
     expected: ["dog: 1", "fox: 2", "lazy: 1", "quick: 1", "the: 3"],
   },
+  {
+    // The README's example (test/examples cannot run it: it needs Beam Python).
+    name: "xlang: examples/xlang/python-wordcount.mjs (Firefly → Count.PerElement → Map → Firefly)",
+    file: "examples/xlang/python-wordcount.mjs",
+    expected: [
+      "brown: 1",
+      "dog: 1",
+      "fox: 1",
+      "jumps: 1",
+      "lazy: 1",
+      "over: 1",
+      "quick: 1",
+      "the: 2",
+    ],
+  },
 ];
 
 /** A port free on 127.0.0.1 now (for Beam servers that print no address). */
