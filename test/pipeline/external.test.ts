@@ -208,6 +208,15 @@ test("a Firefly step reading a foreign coder it cannot decode is a build-time er
   );
 });
 
+/** Keyword arguments of every inferred kind (INT64, STRING, DOUBLE, ARRAY of BOOLEAN, ROW of BYTES). */
+const KWARGS = {
+  k: 3,
+  label: "x",
+  ratio: 0.5,
+  flags: [true, false],
+  nested: { b: new Uint8Array([1]) },
+};
+
 test("pythonTransform sends Beam's fully qualified named payload: constructor, args and kwargs rows", async () => {
   const { configRow, pythonCallable } = await import("../../src/pipeline/index.js");
   const { RowCoder } = await import("../../coders/row.js");
@@ -216,13 +225,7 @@ test("pythonTransform sends Beam's fully qualified named payload: constructor, a
   p.create([1, 2]).apply(
     pythonTransform("apache_beam.Map", {
       args: [pythonCallable("lambda x, k: x * k")],
-      kwargs: {
-        k: 3,
-        label: "x",
-        ratio: 0.5,
-        flags: [true, false],
-        nested: { b: new Uint8Array([1]) },
-      },
+      kwargs: KWARGS,
       outputCoder: "varint",
       expansionService: pardo.address,
     }),
@@ -253,13 +256,7 @@ test("pythonTransform sends Beam's fully qualified named payload: constructor, a
   assert.deepEqual(row, {
     constructor: "apache_beam.Map",
     args: { arg0: "lambda x, k: x * k" },
-    kwargs: {
-      k: 3,
-      label: "x",
-      ratio: 0.5,
-      flags: [true, false],
-      nested: { b: new Uint8Array([1]) },
-    },
+    kwargs: KWARGS,
   });
   assert.throws(
     () => configRow({ missing: null }),

@@ -62,6 +62,23 @@ function echoed(request: expansionApi.ExpansionRequest): pipelineApi.Components 
   return pipelineApi.Components.deserializeBinary(request.components.serializeBinary());
 }
 
+/** The expanded transform: the request's, with one output, one part and an environment. */
+function expandedComposite(
+  request: expansionApi.ExpansionRequest,
+  output: string,
+  part: string,
+  environmentId: string,
+): pipelineApi.PTransform {
+  return new pipelineApi.PTransform({
+    unique_name: request.transform.unique_name,
+    spec: request.transform.spec,
+    inputs: request.transform.inputs,
+    outputs: new Map([["None", output]]),
+    subtransforms: [part],
+    environment_id: environmentId,
+  });
+}
+
 function pardoResponse(request: expansionApi.ExpansionRequest): expansionApi.ExpansionResponse {
   const ns = request.namespace;
   const components = echoed(request);
@@ -98,14 +115,7 @@ function pardoResponse(request: expansionApi.ExpansionRequest): expansionApi.Exp
   );
   return new expansionApi.ExpansionResponse({
     components,
-    transform: new pipelineApi.PTransform({
-      unique_name: request.transform.unique_name,
-      spec: request.transform.spec,
-      inputs: request.transform.inputs,
-      outputs: new Map([["None", `${ns}_out`]]),
-      subtransforms: [`${ns}_ParDo`],
-      environment_id: `${ns}_env`,
-    }),
+    transform: expandedComposite(request, `${ns}_out`, `${ns}_ParDo`, `${ns}_env`),
     requirements: ["beam:requirement:pardo:stateful:v1"],
   });
 }
@@ -153,14 +163,7 @@ function clashResponse(request: expansionApi.ExpansionRequest): expansionApi.Exp
   );
   return new expansionApi.ExpansionResponse({
     components,
-    transform: new pipelineApi.PTransform({
-      unique_name: request.transform.unique_name,
-      spec: request.transform.spec,
-      inputs: request.transform.inputs,
-      outputs: new Map([["None", "Create/Values.out"]]),
-      subtransforms: ["Create"],
-      environment_id: "firefly",
-    }),
+    transform: expandedComposite(request, "Create/Values.out", "Create", "firefly"),
   });
 }
 
