@@ -97,6 +97,7 @@ export class Pipeline {
     for (const [local, pc] of Object.entries(spec.inputs ?? {})) {
       if (pc.pipeline !== this)
         throw new TypeError(`${spec.name}: input ${local} belongs to another pipeline`);
+      checkReadableByFirefly(pc, spec.name);
       inputs[local] = pc.id;
     }
     const id = this.graph.addTransform({ ...spec, inputs });
@@ -121,7 +122,6 @@ export class Pipeline {
     keyed?: { keyCoder: CoderProtoSpec; windowCoder: CoderProtoSpec },
   ): Record<string, PCollection<unknown>> {
     const where = this.graph.currentScope ? `${this.graph.currentScope}/${name.name}` : name.name;
-    checkReadableByFirefly(input, where);
     const payload = parDoPayload(this.graph, userCode, features, keyed, where);
     const inputs: Record<string, PCollection<unknown>> = { input };
     for (const [sideName, side] of Object.entries(features.sideInputs ?? {})) {

@@ -10,6 +10,7 @@ import { expansionApi, externalApi, pipelineApi } from "../../proto/index.js";
 import {
   ExpansionError,
   external,
+  fixedWindows,
   kv,
   Pipeline,
   pythonTransform,
@@ -205,6 +206,11 @@ test("a Firefly step reading a foreign coder it cannot decode is a build-time er
   assert.throws(
     () => pickled.map((x) => x, { name: "Use" }),
     /Use reads .* which the cross-language transform "Py" makes with coder beam:coder:pickled_python:v1: Firefly cannot decode it \(a runner would hand it over length-prefixed, as opaque bytes\)\. Ask for a standard coder with \{outputCoder: \.\.\.\}/,
+  );
+  assert.throws(
+    () => pickled.windowInto(fixedWindows(1000), { name: "Window" }),
+    /Window reads .* coder beam:coder:pickled_python:v1: Firefly cannot decode it/,
+    "any Firefly step, not only ParDos",
   );
 });
 
