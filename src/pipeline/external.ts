@@ -34,8 +34,6 @@ export interface ExternalOptions extends NameOption {
 
 /** A transform expanded by an expansion service; apply it with `pc.apply(t)` or `p.apply(t)`. */
 export class ExternalTransform<R = PCollection<any>> {
-  /** @internal */
-  declare readonly result?: R;
   constructor(
     readonly urn: string,
     readonly payload: Uint8Array,

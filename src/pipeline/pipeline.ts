@@ -325,8 +325,8 @@ export class Pipeline {
     return this.graph.composite(nameOrTransform, true, () => composite(this), outputsOf);
   }
 
-  /** The Beam Pipeline proto. */
-  toProto(): pipelineApi.Pipeline {
+  /** The Beam Pipeline proto (foreign environments as `--environment_overrides` in `options` say). */
+  toProto(options: PipelineOptions = this.options): pipelineApi.Pipeline {
     const copy = <T extends { serializeBinary(): Uint8Array }>(
       m: T,
       cls: { deserializeBinary(b: Uint8Array): T },
@@ -338,7 +338,7 @@ export class Pipeline {
       coders: this.graph.coders,
       environments: new Map([
         [ENVIRONMENT_ID, this.environment],
-        ...overrideEnvironments(this.graph.foreignEnvironments, this.options),
+        ...overrideEnvironments(this.graph.foreignEnvironments, options),
       ]),
     });
     return copy(
@@ -359,7 +359,7 @@ export class Pipeline {
     }
     const options = Object.keys(overrides).length > 0 ? this.options.with(overrides) : this.options;
     const runner = await findRunner(options.runner);
-    return runner(this.toProto(), options);
+    return runner(this.toProto(options), options);
   }
 }
 

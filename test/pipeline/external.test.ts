@@ -270,3 +270,25 @@ test("pythonTransform sends Beam's fully qualified named payload: constructor, a
   );
   assert.throws(() => configRow({ mixed: [1, "a"] }), /config\.mixed\[1\] has another type/);
 });
+
+test("--environment_overrides rewrites the expanded environment in toProto and run's options, never Firefly's", () => {
+  const p = newPipeline({ environment_overrides: "*=127.0.0.1:50100" });
+  const out = p.create(["a"]).apply(
+    external("beam:transform:test:v1", new Uint8Array(), {
+      expansionService: pardo.address,
+      outputCoder: "string",
+      name: "Py",
+    }),
+  );
+  const envId = p.graph.transforms.get("Py")!.environment_id;
+  const url = (env: pipelineApi.Environment | undefined) =>
+    pipelineApi.ExternalPayload.deserializeBinary(env!.payload).endpoint.url;
+  const envs = p.toProto().components.environments;
+  assert.equal(envs.get(envId)?.urn, "beam:env:external:v1");
+  assert.equal(url(envs.get(envId)), "127.0.0.1:50100");
+  assert.equal(envs.get("firefly")?.urn, "beam:env:process:v1");
+  const other = p.toProto(p.options.with({ environment_overrides: `${envId}=h:1` }));
+  assert.equal(url(other.components.environments.get(envId)), "h:1");
+  assert.equal(p.graph.foreignEnvironments.get(envId)?.urn, "beam:env:docker:v1", "as expanded");
+  assert.ok(out.id);
+});
