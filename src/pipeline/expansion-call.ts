@@ -48,4 +48,16 @@ function call(data: ExpansionCallData): void {
   );
 }
 
-if (parentPort) call(workerData as ExpansionCallData);
+if (parentPort) {
+  const data = workerData as ExpansionCallData;
+  try {
+    call(data);
+  } catch (err) {
+    // Never leave the calling thread waiting for its timeout.
+    finish(data, {
+      kind: "failure",
+      code: grpc.status.INTERNAL,
+      details: err instanceof Error ? err.message : String(err),
+    });
+  }
+}

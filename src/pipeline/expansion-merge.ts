@@ -105,11 +105,18 @@ export function mergeExpansion(
   ) as Renames;
   const added: [ComponentKind, string, AnyComponent][] = [];
   for (const kind of COMPONENT_KINDS) {
-    for (const [foreignId, component] of components[kind] as Map<string, AnyComponent>) {
+    const foreign = components[kind] as Map<string, AnyComponent>;
+    const assigned = new Set<string>();
+    // A new id is free in the graph, not given to another part, and not another part's own id.
+    const free = (candidate: string, own: string) =>
+      !isTaken(graph, kind, candidate) &&
+      !assigned.has(candidate) &&
+      (candidate === own || !foreign.has(candidate));
+    for (const [foreignId, component] of foreign) {
       if (sent[kind].has(foreignId) || (kind === "transforms" && foreignId === id)) continue;
       let newId = foreignId;
-      for (let n = 2; isTaken(graph, kind, newId) || renames[kind].has(newId); n++)
-        newId = `${foreignId}_${n}`;
+      for (let n = 2; !free(newId, foreignId); n++) newId = `${foreignId}_${n}`;
+      assigned.add(newId);
       if (newId !== foreignId) renames[kind].set(foreignId, newId);
       added.push([kind, newId, component]);
     }

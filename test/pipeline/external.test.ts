@@ -117,8 +117,9 @@ test("ids the graph already uses are renamed, with every reference (and a combin
     );
   const c = p.toProto().components;
   assert.equal(c.coders.get("varint")?.spec.urn, "beam:coder:varint:v1", "Firefly's varint kept");
-  assert.equal(c.coders.get("varint_2")?.spec.urn, "beam:coder:pickled_python:v1");
-  assert.deepEqual(c.coders.get("kv_varint")?.component_coder_ids, ["varint_2", "varint_2"]);
+  assert.equal(c.coders.get("varint_2")?.spec.urn, "beam:coder:bytes:v1", "the service's own");
+  assert.equal(c.coders.get("varint_3")?.spec.urn, "beam:coder:pickled_python:v1", "renamed");
+  assert.deepEqual(c.coders.get("kv_varint")?.component_coder_ids, ["varint_3", "varint_3"]);
   assert.equal(numbers.id, "Create/Values.out");
   assert.equal(c.pcollections.get("Create/Values.out")?.coder_id, "varint");
   assert.equal(out.id, "Create/Values.out_2");
@@ -136,7 +137,7 @@ test("ids the graph already uses are renamed, with every reference (and a combin
   assert.deepEqual([...combine.outputs.values()], ["Create/Values.out_2"]);
   assert.equal(
     pipelineApi.CombinePayload.deserializeBinary(combine.spec.payload).accumulator_coder_id,
-    "varint_2",
+    "varint_3",
   );
   const expanded = [...c.transforms.values()].find((t) => t.subtransforms.includes("Create_2"));
   assert.ok(expanded, "the composite names the renamed part");

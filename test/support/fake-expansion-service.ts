@@ -6,7 +6,8 @@
  *     (stubs included), the requested output coder used, else a pickled one;
  *   "clash": new components whose ids Firefly's graph already uses (a coder
  *     "varint", a PCollection "Create/Values.out", a transform "Create", an
- *     environment "firefly"), and a combine whose payload names the coder;
+ *     environment "firefly"), a new coder "varint_2", and a combine whose
+ *     payload names the coder;
  *   "error": the service's own error (a Python traceback);
  * `requests()` returns what it received.
  */
@@ -129,6 +130,11 @@ function clashResponse(request: expansionApi.ExpansionRequest): expansionApi.Exp
     new pipelineApi.Coder({
       spec: new pipelineApi.FunctionSpec({ urn: "beam:coder:pickled_python:v1" }),
     }),
+  );
+  // A new id that renaming "varint" must not take.
+  components.coders.set(
+    "varint_2",
+    new pipelineApi.Coder({ spec: new pipelineApi.FunctionSpec({ urn: "beam:coder:bytes:v1" }) }),
   );
   components.coders.set(
     "kv_varint",
