@@ -125,3 +125,73 @@ function fromProtoType(t: schemaApi.FieldType, depth: number): RowFieldType {
       throw new TypeError("field type without type info");
   }
 }
+
+const ATOMIC_NUMBER = Object.fromEntries(
+  Object.entries(ATOMIC).map(([n, name]) => [name, Number(n)]),
+) as Record<AtomicTypeName, number>;
+
+/**
+ * The `Schema` proto of a schema (the inverse of {@link parseSchemaProto}),
+ * e.g. for the configuration rows of cross-language transforms.
+ */
+export function toSchemaProto(schema: RowSchema): schemaApi.Schema {
+  return new schemaApi.Schema({
+    id: schema.id ?? "",
+    encoding_positions_set: schema.encodingPositionsSet ?? false,
+    fields: schema.fields.map(
+      (f, i) =>
+        new schemaApi.Field({
+          name: f.name,
+          type: toProtoType(f.type),
+          encoding_position: f.encodingPosition ?? i,
+        }),
+    ),
+  });
+}
+
+type ProtoTypeBuilder = (
+  t: RowFieldType,
+) => Partial<ConstructorParameters<typeof schemaApi.FieldType>[0] & object>;
+
+const protoTypeBuilders: Record<RowFieldType["kind"], ProtoTypeBuilder> = {
+  atomic: (t) => ({ atomic_type: ATOMIC_NUMBER[(t as { atomic: AtomicTypeName }).atomic] }),
+  array: (t) => ({
+    array_type: new schemaApi.ArrayType({
+      element_type: toProtoType((t as { element: RowFieldType }).element),
+    }),
+  }),
+  iterable: (t) => ({
+    iterable_type: new schemaApi.IterableType({
+      element_type: toProtoType((t as { element: RowFieldType }).element),
+    }),
+  }),
+  map: (t) => {
+    const m = t as { key: RowFieldType; value: RowFieldType };
+    return {
+      map_type: new schemaApi.MapType({
+        key_type: toProtoType(m.key),
+        value_type: toProtoType(m.value),
+      }),
+    };
+  },
+  row: (t) => ({
+    row_type: new schemaApi.RowType({ schema: toSchemaProto((t as { schema: RowSchema }).schema) }),
+  }),
+  logical: (t) => {
+    const l = t as { urn: string; payload?: Uint8Array; representation?: RowFieldType };
+    return {
+      logical_type: new schemaApi.LogicalType({
+        urn: l.urn,
+        payload: l.payload ?? new Uint8Array(0),
+        representation: l.representation && toProtoType(l.representation),
+      }),
+    };
+  },
+};
+
+function toProtoType(t: RowFieldType): schemaApi.FieldType {
+  return new schemaApi.FieldType({
+    nullable: t.nullable ?? false,
+    ...protoTypeBuilders[t.kind](t),
+  } as ConstructorParameters<typeof schemaApi.FieldType>[0]);
+}

@@ -15,6 +15,8 @@
  * | `windowFnsApi` | standard_window_fns.proto  | org.apache.beam.model.pipeline.v1         |
  * | `jobApi`       | beam_job_api.proto         | org.apache.beam.model.job_management.v1   |
  * | `artifactApi`  | beam_artifact_api.proto    | org.apache.beam.model.job_management.v1   |
+ * | `expansionApi` | beam_expansion_api.proto   | org.apache.beam.model.expansion.v1        |
+ * | `externalApi`  | external_transforms.proto  | org.apache.beam.model.pipeline.v1         |
  * | `wkt`          | google/protobuf/{struct,timestamp,duration}.proto | google.protobuf    |
  *
  * Usage: `import { fnApi } from "../proto/index.js";` then
@@ -36,6 +38,8 @@ import * as schemaFile from "./gen/schema.js";
 import * as windowFnsFile from "./gen/standard_window_fns.js";
 import * as jobApiFile from "./gen/beam_job_api.js";
 import * as artifactApiFile from "./gen/beam_artifact_api.js";
+import * as expansionApiFile from "./gen/beam_expansion_api.js";
+import * as externalApiFile from "./gen/external_transforms.js";
 
 /** Fn API: control, data, state, logging, worker status, external worker pool. */
 export import fnApi = fnApiFile.org.apache.beam.model.fn_execution.v1;
@@ -55,6 +59,10 @@ export import windowFnsApi = windowFnsFile.org.apache.beam.model.pipeline.v1;
 export import jobApi = jobApiFile.org.apache.beam.model.job_management.v1;
 /** Artifact retrieval and staging services. */
 export import artifactApi = artifactApiFile.org.apache.beam.model.job_management.v1;
+/** Expansion API: `ExpansionService` (cross-language transforms), its requests and responses. */
+export import expansionApi = expansionApiFile.org.apache.beam.model.expansion.v1;
+/** Payloads of external transforms: `ExternalConfigurationPayload`, `SchemaTransformPayload`. */
+export import externalApi = externalApiFile.org.apache.beam.model.pipeline.v1;
 
 /** Well-known types used by the Beam protos: `Struct`, `Value`, `ListValue`, `Timestamp`, `Duration`. */
 export * as wkt from "./wkt.js";

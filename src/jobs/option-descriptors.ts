@@ -28,6 +28,13 @@ const OPTIONS: [
     "",
     'PROCESS: {"command": ...}; DOCKER: the image; EXTERNAL: the worker pool\'s host:port',
   ],
+  [
+    "environment_overrides",
+    T.STRING,
+    "environment",
+    "",
+    "foreign (cross-language) environments as EXTERNAL worker pools: MATCH=HOST:PORT,... (MATCH: environment id, Docker image or *)",
+  ],
   ["workers", T.INTEGER, "runner", "1", "workers started per job"],
   [
     "threads",

@@ -11,7 +11,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { jobApi, type pipelineApi } from "../../proto/index.js";
 import { jsonToStruct } from "../boot/struct-json.js";
-import { fireflyEnvironment } from "../pipeline/environment.js";
+import { ENVIRONMENT_ID, fireflyEnvironment } from "../pipeline/environment.js";
 import type { PipelineOptions } from "../pipeline/options.js";
 import { registerRunner, type PipelineResult } from "../pipeline/runners.js";
 import { offerArtifacts } from "./artifact-offer.js";
@@ -135,7 +135,10 @@ export async function runPortable(
       .split(",")
       .filter((f) => f !== "");
     const staged = stageUserModules(pipeline, extra);
-    for (const env of pipeline.components.environments.values()) {
+    // Only Firefly's own environment: foreign ones (cross-language transforms) stay as
+    // their expansion services returned them (or as --environment_overrides made them).
+    const env = pipeline.components.environments.get(ENVIRONMENT_ID);
+    if (env) {
       const wanted = fireflyEnvironment(envOptions);
       env.urn = wanted.urn;
       env.payload = wanted.payload;

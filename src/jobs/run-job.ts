@@ -9,7 +9,7 @@ import { addUserCodeRoot } from "../../operations/user-code/load-user-code.js";
 import { pipelineApi } from "../../proto/index.js";
 import { normalizePipelineOptions } from "../boot/pipeline-options.js";
 import { structToJson } from "../boot/struct-json.js";
-import { FIREFLY_BIN } from "../pipeline/environment.js";
+import { ENVIRONMENT_ID, FIREFLY_BIN } from "../pipeline/environment.js";
 import { PipelineOptions, type OptionValue } from "../pipeline/options.js";
 import { failureLines } from "../runner/failure-text.js";
 import { localRunnerOptions, runPipeline, type PipelineResult } from "../runner/index.js";
@@ -37,13 +37,19 @@ export function runnerOptions(job: Job): PipelineOptions {
   return new PipelineOptions(values);
 }
 
+/**
+ * The environment whose workers the job server starts: Firefly's (id
+ * `firefly`), or the only one. Other environments (cross-language transforms)
+ * are refused by the local runner with the transform's name.
+ */
 function theEnvironment(pipeline: pipelineApi.Pipeline): pipelineApi.Environment {
-  const envs = [...pipeline.components.environments.values()];
-  if (envs.length !== 1)
+  const envs = pipeline.components.environments;
+  const env = envs.get(ENVIRONMENT_ID) ?? (envs.size === 1 ? [...envs.values()][0] : undefined);
+  if (!env)
     throw new Error(
-      `the job server runs pipelines with exactly one (Firefly) environment; this one has ${envs.length}`,
+      `the job server runs Firefly's environment (id ${JSON.stringify(ENVIRONMENT_ID)}); this pipeline has ${envs.size} environments (${[...envs.keys()].join(", ")}) and none is Firefly's`,
     );
-  return envs[0];
+  return env;
 }
 
 /** Firefly's own default PROCESS command (`<this package>/bin/firefly boot`). */

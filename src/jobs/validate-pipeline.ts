@@ -6,6 +6,7 @@
  * code names an environment. All problems are reported at once.
  */
 import { coderFromProto } from "../../coders/index.js";
+import { ENVIRONMENT_ID } from "../pipeline/environment.js";
 import type { pipelineApi } from "../../proto/index.js";
 
 /** Transforms that run on an SDK worker and therefore need an environment. */
@@ -58,6 +59,21 @@ function checkCoderDecodable(
   }
 }
 
+/** The PCollections made inside transforms of environments other than Firefly's. */
+function foreignOutputs(components: pipelineApi.Components): Set<string> {
+  const out = new Set<string>();
+  const visit = (id: string): void => {
+    const t = components.transforms.get(id);
+    if (!t) return;
+    for (const pc of t.outputs.values()) out.add(pc);
+    t.subtransforms.forEach(visit);
+  };
+  for (const [id, t] of components.transforms)
+    if (t.environment_id && t.environment_id !== ENVIRONMENT_ID && components.environments.size > 1)
+      visit(id);
+  return out;
+}
+
 /** Throws InvalidPipelineError listing every problem of the pipeline. */
 export function validatePipeline(pipeline: pipelineApi.Pipeline | undefined): void {
   const problems: string[] = [];
@@ -93,9 +109,11 @@ export function validatePipeline(pipeline: pipelineApi.Pipeline | undefined): vo
     if (transform.subtransforms.length === 0 && SDK_TRANSFORM_URNS.has(urn) && !env)
       problems.push(`${where} (${urn}) runs user code but names no environment`);
   }
+  const foreign = foreignOutputs(components);
   for (const [id, pc] of components.pcollections) {
     const where = `PCollection ${JSON.stringify(id)}`;
-    checkCoderDecodable(components, pc.coder_id, where, problems);
+    // Another SDK's coders (a cross-language transform's insides) are its workers' business.
+    if (!foreign.has(id)) checkCoderDecodable(components, pc.coder_id, where, problems);
     if (!components.windowing_strategies.has(pc.windowing_strategy_id))
       problems.push(
         `${where} has unknown windowing strategy ${JSON.stringify(pc.windowing_strategy_id)}`,

@@ -36,6 +36,8 @@ export class PipelineGraph {
   readonly windowingStrategies = new Map<string, pipelineApi.WindowingStrategy>();
   readonly rootIds: string[] = [];
   readonly requirements = new Set<string>();
+  /** Environments of cross-language transforms, as their expansion services returned them. */
+  readonly foreignEnvironments = new Map<string, pipelineApi.Environment>();
   private readonly scopes: Scope[] = [];
   private readonly autoNameCounts = new Map<string, number>();
 
@@ -106,6 +108,23 @@ export class PipelineGraph {
     const scope = this.scopes[this.scopes.length - 1];
     if (scope) scope.subtransforms.push(id);
     else this.rootIds.push(id);
+  }
+
+  /** Adds a transform expanded by an expansion service (its parts are already in the maps). */
+  addExpanded(id: string, transform: pipelineApi.PTransform): void {
+    this.attach(id, transform);
+  }
+
+  /** The spec of a coder in the graph (components resolved), e.g. of an expansion's output. */
+  coderSpec(id: string): CoderProtoSpec {
+    const coder = this.coders.get(id);
+    if (!coder) throw new Error(`unknown coder ${id}`);
+    const payload = coder.spec.payload;
+    return {
+      urn: coder.spec.urn,
+      components: coder.component_coder_ids.map((c) => this.coderSpec(c)),
+      ...(payload.length > 0 ? { payload } : {}),
+    };
   }
 
   /** Adds a primitive transform; returns its id. Outputs are added with {@link addOutput}. */

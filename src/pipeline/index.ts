@@ -67,3 +67,25 @@ export {
   type Runner,
 } from "./runners.js";
 export { UnshippableFunctionError, type ModuleRef } from "./ship-function.js";
+export {
+  ExpansionError,
+  external,
+  externalTagged,
+  ExternalTransform,
+  type ExternalOptions,
+} from "./external.js";
+export {
+  pythonTransform,
+  schemaTransform,
+  PYTHON_FULLY_QUALIFIED_NAMED_URN,
+  type PythonTransformOptions,
+} from "./python-transform.js";
+export {
+  configRow,
+  externalConfigurationPayload,
+  pythonCallable,
+  PythonCallable,
+  typed,
+  TypedValue,
+} from "./config-row.js";
+export { parseEnvironmentOverrides } from "./environment-overrides.js";

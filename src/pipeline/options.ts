@@ -21,6 +21,8 @@ export interface KnownPipelineOptions {
   environment_type?: string;
   /** PROCESS: `{"command": "..."}` or the command; DOCKER: the image; EXTERNAL: host:port. */
   environment_config?: string;
+  /** Foreign environments as EXTERNAL worker pools: `MATCH=HOST:PORT,...` (environment-overrides.ts). */
+  environment_overrides?: string;
   /** Where examples write their output. */
   output?: string;
   /** No progress line. @default false */
@@ -35,6 +37,7 @@ const VALUE_OPTIONS = new Set([
   "job_endpoint",
   "environment_type",
   "environment_config",
+  "environment_overrides",
   "output",
 ]);
 const INTEGER_OPTIONS = new Set(["threads", "workers"]);

@@ -27,6 +27,7 @@ import {
 } from "./pardo-payload.js";
 import type { NameOption, OutputDecl, Pipeline } from "./pipeline.js";
 import { checkSelfContained } from "./free-variables.js";
+import { ExternalTransform } from "./external.js";
 import { shipUserCode, type ModuleRef } from "./ship-function.js";
 import type { WindowFnSpec } from "./windowing.js";
 import { filterDoFn, flatMapDoFn, mapDoFn, withTimestampsDoFn } from "./wrappers.js";
@@ -128,6 +129,9 @@ export class PCollection<T> {
 
   /** Set when a transform relies on this coder staying as it is (a Flatten input). */
   coderFixed = false;
+
+  /** The cross-language transform that made this PCollection, if one did. */
+  foreignProducer?: string;
 
   private output(coder: CoderType | undefined, where: string, same = false): OutputDecl {
     const windowing = { windowFn: this.windowFn, alreadyMerged: this.alreadyMerged };
@@ -382,12 +386,21 @@ export class PCollection<T> {
     return new SideInputView(this as PCollection<unknown>, MULTIMAP_SIDE_INPUT_URN);
   }
 
+  /** Applies a cross-language transform (`external(...)`, `pythonTransform(...)`) to this PCollection. */
+  apply<R>(transform: ExternalTransform<R>): R;
   /** Applies a composite transform: the transforms `build` adds are named `<name>/...`. */
   apply<R extends PCollection<any> | Record<string, PCollection<any>> | void>(
     name: string,
     build: (input: this) => R,
-  ): R {
-    return this.pipeline.graph.composite(name, true, () => build(this), outputsOf);
+  ): R;
+  apply<R>(
+    nameOrTransform: string | ExternalTransform<R>,
+    build?: (input: this) => R,
+  ): R | PCollection<any> | Record<string, PCollection<any>> | void {
+    if (nameOrTransform instanceof ExternalTransform)
+      return nameOrTransform.expandOn(this.pipeline, { input: this as PCollection<unknown> });
+    const composite = build as (input: this) => PCollection<any> | void;
+    return this.pipeline.graph.composite(nameOrTransform, true, () => composite(this), outputsOf);
   }
 
   /**

@@ -12,6 +12,8 @@ import {
   type CoderType,
 } from "./coder-types.js";
 import { ENVIRONMENT_ID, fireflyEnvironment } from "./environment.js";
+import { overrideEnvironments } from "./environment-overrides.js";
+import { checkReadableByFirefly, ExternalTransform } from "./external.js";
 import { PipelineGraph } from "./graph.js";
 import { optionTypoWarnings } from "./option-suggestions.js";
 import { PipelineOptions, type OptionValue } from "./options.js";
@@ -95,6 +97,7 @@ export class Pipeline {
     for (const [local, pc] of Object.entries(spec.inputs ?? {})) {
       if (pc.pipeline !== this)
         throw new TypeError(`${spec.name}: input ${local} belongs to another pipeline`);
+      checkReadableByFirefly(pc, spec.name);
       inputs[local] = pc.id;
     }
     const id = this.graph.addTransform({ ...spec, inputs });
@@ -306,16 +309,24 @@ export class Pipeline {
     ).out as PCollection<T>;
   }
 
+  /** Applies a cross-language transform without inputs (a source, e.g. a Java IO read). */
+  apply<R>(transform: ExternalTransform<R>): R;
   /** Applies a composite: transforms `build` adds are its parts, named `<name>/...`. */
   apply<R extends PCollection<unknown> | Record<string, PCollection<unknown>> | void>(
     name: string,
     build: (pipeline: Pipeline) => R,
-  ): R {
-    return this.graph.composite(name, true, () => build(this), outputsOf);
+  ): R;
+  apply<R>(
+    nameOrTransform: string | ExternalTransform<R>,
+    build?: (pipeline: Pipeline) => R,
+  ): R | PCollection<unknown> | Record<string, PCollection<unknown>> | void {
+    if (nameOrTransform instanceof ExternalTransform) return nameOrTransform.expandOn(this, {});
+    const composite = build as (pipeline: Pipeline) => PCollection<unknown> | void;
+    return this.graph.composite(nameOrTransform, true, () => composite(this), outputsOf);
   }
 
-  /** The Beam Pipeline proto. */
-  toProto(): pipelineApi.Pipeline {
+  /** The Beam Pipeline proto (foreign environments as `--environment_overrides` in `options` say). */
+  toProto(options: PipelineOptions = this.options): pipelineApi.Pipeline {
     const copy = <T extends { serializeBinary(): Uint8Array }>(
       m: T,
       cls: { deserializeBinary(b: Uint8Array): T },
@@ -325,7 +336,10 @@ export class Pipeline {
       pcollections: this.graph.pcollections,
       windowing_strategies: this.graph.windowingStrategies,
       coders: this.graph.coders,
-      environments: new Map([[ENVIRONMENT_ID, this.environment]]),
+      environments: new Map([
+        [ENVIRONMENT_ID, this.environment],
+        ...overrideEnvironments(this.graph.foreignEnvironments, options),
+      ]),
     });
     return copy(
       new pipelineApi.Pipeline({
@@ -345,7 +359,7 @@ export class Pipeline {
     }
     const options = Object.keys(overrides).length > 0 ? this.options.with(overrides) : this.options;
     const runner = await findRunner(options.runner);
-    return runner(this.toProto(), options);
+    return runner(this.toProto(options), options);
   }
 }
 

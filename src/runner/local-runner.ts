@@ -12,6 +12,7 @@ import { registeredOperationUrns } from "../../operations/index.js";
 import type { pipelineApi } from "../../proto/index.js";
 import { endpointsApi, fnApi } from "../../proto/index.js";
 import { jsonToStruct } from "../boot/struct-json.js";
+import { checkFireflyEnvironmentOnly } from "./foreign-environments.js";
 import { LoggingService } from "./fn-api/logging-service.js";
 import { FnApiServer } from "./fn-api/server.js";
 import { stageDescriptor } from "./graph/descriptors.js";
@@ -164,6 +165,7 @@ export async function runPipeline(
   let model: PipelineModel | undefined;
   let current: PlanNode | undefined;
   try {
+    checkFireflyEnvironmentOnly(pipeline);
     model = new PipelineModel(pipeline, {
       liftCombiners: options.liftCombiners ?? combinerLiftingAvailable(),
     });

@@ -5,7 +5,10 @@
  *
  *   (a) FnApiRunner, Firefly workers from a `firefly pool` (EXTERNAL environment);
  *   (b) Beam Python's job service (local_job_service_main) with Firefly's
- *       portable client, EXTERNAL (the same pool) and LOOPBACK.
+ *       portable client, EXTERNAL (the same pool) and LOOPBACK;
+ *   (c) cross-language: Python transforms expanded by Beam Python's expansion
+ *       service inside Firefly pipelines, run on (a) and (b) with the Python
+ *       steps on Beam Python's worker pool (worker_pool_main), exact results.
  *
  * Needs Beam Python: FIREFLY_BEAM_PYTHON=DIR (`npm run interop -- --beam-python DIR`),
  * where DIR has an env.sh that sets up Beam's Python environment, or is a Beam
@@ -15,6 +18,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -86,6 +90,92 @@ const CASES: Case[] = [
     sdkMergesSessions: true,
   },
 ];
+
+/** A pipeline with Python transforms, and its exact output (sorted lines). */
+interface XlangCase {
+  name: string;
+  file: string;
+  expected: string[];
+}
+
+const XLANG_CASES: XlangCase[] = [
+  {
+    name: "xlang: Python Count.PerElement, its KV output written by Firefly",
+    file: "test/interop/cases/xlang-count.mjs",
+    expected: ['{"key":"a","value":3}', '{"key":"b","value":2}', '{"key":"c","value":1}'],
+  },
+  {
+    name: "xlang: Python Map with a callable and a requested output coder",
+    file: "test/interop/cases/xlang-map.mjs",
+    expected: [1001, 1004, 1009, 1016, 1025].map((n) => `square+1000: ${n}`),
+  },
+  {
+    name: "xlang: a Python transform between two Firefly ParDos",
+    file: "test/interop/cases/xlang-between.mjs",
+    expected: ["dog: 1", "fox: 2", "lazy: 1", "quick: 1", "the: 3"],
+  },
+  {
+    // The README's example (test/examples cannot run it: it needs Beam Python).
+    name: "xlang: examples/xlang/python-wordcount.mjs (Firefly → Count.PerElement → Map → Firefly)",
+    file: "examples/xlang/python-wordcount.mjs",
+    expected: [
+      "brown: 1",
+      "dog: 1",
+      "fox: 1",
+      "jumps: 1",
+      "lazy: 1",
+      "over: 1",
+      "quick: 1",
+      "the: 2",
+    ],
+  },
+];
+
+/** A port free on 127.0.0.1 now (for Beam servers that print no address). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when 127.0.0.1:port accepts connections (polls for up to 60 s). */
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`the server for port ${port} exited`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => resolve(true));
+      socket.once("error", () => resolve(false));
+    }).finally(() => undefined);
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** Starts a Beam Python server module on a free port given by `portFlag`. */
+async function startPythonServer(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  module: string,
+  portFlag: string,
+  args: string[] = [],
+): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(
+    python,
+    [path.join(INTEROP_DIR, "beam_module.py"), module, `${portFlag}=${port}`, ...args],
+    { env, cwd: INTEROP_DIR, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr!.resume();
+  await waitForPort(port, child);
+  return { child, address: `127.0.0.1:${port}` };
+}
 
 /** The environment Beam Python runs in: DIR/env.sh sourced, or DIR/sdks/python on PYTHONPATH. */
 function pythonEnvironment(dir: string): NodeJS.ProcessEnv {
@@ -166,6 +256,8 @@ if (!beamPython) {
     const python = process.env.FIREFLY_INTEROP_PYTHON ?? "python3";
     let pool: Server | undefined;
     let jobService: Server | undefined;
+    let expansionService: Server | undefined;
+    let pythonPool: Server | undefined;
     let runs = 0;
 
     /** Runs a node command that writes `--output`; returns its exit code, output and sorted lines. */
@@ -238,9 +330,24 @@ if (!beamPython) {
         { env, cwd: INTEROP_DIR },
         (match) => `${match[1]}:${match[2]}`,
       );
+      expansionService = await startPythonServer(
+        python,
+        env,
+        "apache_beam.runners.portability.expansion_service_main",
+        "--port",
+        ["--fully_qualified_name_glob=*"],
+      );
+      pythonPool = await startPythonServer(
+        python,
+        env,
+        "apache_beam.runners.worker.worker_pool_main",
+        "--service_port",
+      );
     });
 
     after(async () => {
+      await stop(expansionService);
+      await stop(pythonPool);
       await stop(jobService);
       await stop(pool);
       fs.rmSync(tempRoot, { recursive: true, force: true });
@@ -288,6 +395,54 @@ if (!beamPython) {
         assert.deepEqual(loopback.lines, expected.lines, "job service, LOOPBACK");
       });
     }
+
+    for (const c of XLANG_CASES) {
+      test(`${c.name}: exact output on FnApiRunner and the job service (EXTERNAL, LOOPBACK), Python steps on Beam's worker pool`, async () => {
+        const xlang = {
+          name: c.name,
+          file: c.file,
+          args: [`--expansion_service=${expansionService!.address}`],
+        };
+        const onFnApi = await runPipeline(
+          [path.join(distRoot, "test", "interop", "run-on-fnapi.js"), c.file, ...xlang.args],
+          {
+            FIREFLY_INTEROP_POOL: pool!.address,
+            FIREFLY_INTEROP_PYTHON_POOL: pythonPool!.address,
+            FIREFLY_INTEROP_PYTHON: python,
+          },
+        );
+        assert.equal(onFnApi.code, 0, onFnApi.output);
+        assert.deepEqual(
+          onFnApi.lines,
+          c.expected,
+          "FnApiRunner, firefly pool + Python worker pool",
+        );
+        const overrides = `--environment_overrides=*=${pythonPool!.address}`;
+        const external = await jobServer(xlang, [
+          "--environment_type=EXTERNAL",
+          `--environment_config=${pool!.address}`,
+          overrides,
+        ]);
+        assert.equal(external.code, 0, external.output);
+        assert.deepEqual(external.lines, c.expected, "job service, EXTERNAL");
+        const loopback = await jobServer(xlang, ["--environment_type=LOOPBACK", overrides]);
+        assert.equal(loopback.code, 0, loopback.output);
+        assert.deepEqual(loopback.lines, c.expected, "job service, LOOPBACK");
+      });
+    }
+
+    test("xlang: Firefly's local runner refuses a Python step, naming it", async () => {
+      const outcome = await runPipeline([
+        fireflyBin,
+        "run",
+        "test/interop/cases/xlang-between.mjs",
+        `--expansion_service=${expansionService!.address}`,
+        "--quiet",
+      ]);
+      assert.equal(outcome.code, 1, outcome.output);
+      assert.match(outcome.output, /step "Count\.PerElement" .* cross-language transform/);
+      assert.match(outcome.output, /--runner=portable/);
+    });
 
     test("a DoFn that throws fails the job with the user's message, on every path", async () => {
       const c: Case = { name: "throwing", file: "test/interop/cases/throwing.mjs" };

@@ -4,7 +4,10 @@
  *
  *   node dist/test/interop/run-on-fnapi.js PIPELINE.mjs [pipeline options]
  *
- * Environment: FIREFLY_INTEROP_POOL (the pool's host:port), FIREFLY_INTEROP_PYTHON
+ * Environment: FIREFLY_INTEROP_POOL (the pool's host:port; Firefly's own
+ * environment becomes an EXTERNAL one on it), FIREFLY_INTEROP_PYTHON_POOL (Beam
+ * Python's worker_pool_main: the environments of cross-language transforms
+ * become EXTERNAL ones on it; without it they stay as expanded), FIREFLY_INTEROP_PYTHON
  * (the Python executable), FIREFLY_INTEROP_USE_STATE_ITERABLES=1 (the runner
  * sends GroupByKey values as state-backed iterables), FIREFLY_INTEROP_SDK_MERGES_SESSIONS=1
  * (the runner asks the SDK to merge sessions), FIREFLY_INTEROP_TEST_SPLITS (JSON of
@@ -22,7 +25,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { registerRunner, type PipelineResult } from "../../src/pipeline/index.js";
-import { fireflyEnvironment } from "../../src/pipeline/environment.js";
+import { ENVIRONMENT_ID, fireflyEnvironment } from "../../src/pipeline/environment.js";
+import { externalEnvironment } from "../../src/pipeline/environment-overrides.js";
 import { repoRoot } from "../support/paths.js";
 
 const RUNNER = "beam-python-fnapi";
@@ -38,9 +42,15 @@ registerRunner(RUNNER, async (pipeline, options): Promise<PipelineResult> => {
   const wanted = fireflyEnvironment(
     options.with({ environment_type: "EXTERNAL", environment_config: pool }),
   );
-  for (const env of pipeline.components.environments.values()) {
-    env.urn = wanted.urn;
-    env.payload = wanted.payload;
+  for (const [id, env] of pipeline.components.environments) {
+    if (id === ENVIRONMENT_ID) {
+      env.urn = wanted.urn;
+      env.payload = wanted.payload;
+    } else if (process.env.FIREFLY_INTEROP_PYTHON_POOL) {
+      const external = externalEnvironment(env, process.env.FIREFLY_INTEROP_PYTHON_POOL);
+      env.urn = external.urn;
+      env.payload = external.payload;
+    }
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-fnapi-"));
   const file = path.join(dir, "pipeline.pb");
