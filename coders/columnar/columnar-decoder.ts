@@ -121,6 +121,11 @@ export class ColumnarDecoder {
     return q;
   }
 
+  /** Forgets the row decoded last (an element a split made residual). */
+  dropLast(): void {
+    if (this.rows > 0) this.rows--;
+  }
+
   /** The rows decoded so far as a batch (undefined when there are none). */
   take(): ElementBatch | undefined {
     const rows = this.rows;

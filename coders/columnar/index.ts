@@ -20,3 +20,4 @@ export {
 } from "./columnar-decoder.js";
 export { ColumnarEncoder, type RowEncoder } from "./columnar-encoder.js";
 export { maxTimestamp, rowShape, type ElementBatch, type RowShape } from "./element-batch.js";
+export { batchFromValues } from "./batch-from-values.js";
