@@ -31,7 +31,7 @@ const DOUBLE: CoderSpec = { urn: "beam:coder:double:v1" };
 const KV_SD = kv(STR, DOUBLE);
 
 function batchStep(id: string, source: string, batch: object = {}, output?: CoderSpec): Step {
-  const payload = dofnPayload({ source, batch } as Parameters<typeof dofnPayload>[0]);
+  const payload = dofnPayload({ source, batch });
   return { id, urn: "beam:transform:pardo:v1", payload, output };
 }
 
