@@ -5,7 +5,9 @@
  * plane, and the apache-beam worker running the per-element DoFn. Two UDFs:
  * `value * 2 + 1`, and a running per-key sum (each element's output is its
  * key's sum so far). Every bundle's output size is checked (both UDFs keep
- * the element size). Target: batch ≥ 5x Firefly per element.
+ * the element size). Target: batch ≥ 5x Firefly per element. The echo
+ * worker (bytes back, no decoding) on the same input is the transport floor:
+ * the most any worker of this stack gets through the data plane here.
  */
 import type { BenchDoFn } from "../driver/dofns.js";
 import { chainDescriptor, keyOf, medianBundle, sized } from "../driver/pipelines.js";

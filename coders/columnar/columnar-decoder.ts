@@ -111,7 +111,8 @@ export class ColumnarDecoder {
       q = columns[c]!.read(b, q, end, rows);
       if (q === INCOMPLETE) return INCOMPLETE;
     }
-    if (rows === 0) this.header = b.slice(p + 8, headerEnd);
+    // A copy (a Buffer's slice would be a view of the caller's bytes).
+    if (rows === 0) this.header = Uint8Array.prototype.slice.call(b, p + 8, headerEnd);
     const ts = this.timestamps;
     ts[rows * 2 + 1] =
       ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) ^ 0x80000000;

@@ -25,6 +25,7 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
   readonly splitGate = new SplitGate();
   /** Bytes of an element that the last chunk cut. */
   private carry: Uint8Array = EMPTY;
+  private window: Uint8Array = EMPTY;
   private decoded = 0;
 
   constructor(
@@ -47,13 +48,21 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
 
   consume(bytes: Uint8Array): MaybePromise {
     if (!this.splitGate.hasRoom) return undefined;
-    let b = bytes;
-    if (this.carry.length > 0) {
-      b = new Uint8Array(this.carry.length + bytes.length);
-      b.set(this.carry);
-      b.set(bytes, this.carry.length);
-    }
-    return this.decode(b, 0);
+    return this.decode(this.carry.length > 0 ? this.joined(bytes) : bytes, 0);
+  }
+
+  /**
+   * The carried bytes followed by `bytes`, in a buffer kept for the purpose
+   * (grown, never shrunk), so that a chunk boundary costs a copy but no
+   * allocation. Nothing keeps a reference into it past the decode.
+   */
+  private joined(bytes: Uint8Array): Uint8Array {
+    const n = this.carry.length + bytes.length;
+    if (this.window.length < n) this.window = new Uint8Array(Math.max(n, this.window.length * 2));
+    const window = this.window;
+    window.set(this.carry);
+    window.set(bytes, this.carry.length);
+    return window.subarray(0, n);
   }
 
   endOfInput(): MaybePromise {
@@ -83,7 +92,8 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
         );
       }
       if (q === INCOMPLETE) {
-        this.carry = p < b.length ? b.slice(p) : EMPTY;
+        // A copy: `b` may be the reused window buffer.
+        this.carry = p < b.length ? Uint8Array.prototype.slice.call(b, p) : EMPTY;
         return undefined;
       }
       if (q === BATCH_FULL) {
