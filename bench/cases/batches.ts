@@ -144,6 +144,7 @@ export async function run(profile: Profile): Promise<BenchResult> {
     UDFS.map((u) => u.batch),
     profile,
   );
+  const floor = await measure("echo", [SCALE], profile);
   const rows: Row[] = [];
   UDFS.forEach((udf, i) => {
     const perElement = { label: `${element.label} process`, ...element.measured[i]! };
@@ -152,10 +153,12 @@ export async function run(profile: Profile): Promise<BenchResult> {
     const variant = `${perElement.elements.toLocaleString("en-US")} kv(string, double), ${udf.name}`;
     const vsElement = row("batches", variant, batched, perElement);
     vsElement.target = { text: "≥ 5x per element", met: (vsElement.ratio ?? 0) >= 5 };
+    const transport = { label: floor.label, ...floor.measured[0]! };
     rows.push(
       vsElement,
       row("batches", variant, batched, peer),
       row("batches", variant, perElement, peer),
+      row("batches", variant, batched, transport),
     );
   });
   return result(rows);

@@ -151,18 +151,24 @@ class ByteRuns {
   }
 }
 
+/**
+ * Where the bytes of the length-prefixed run at `p` start (its length in
+ * `lastRead.length`), or INCOMPLETE unless all of it is before `end`.
+ */
+function runStart(b: Uint8Array, p: number, end: number, urn: string): number {
+  const at = readUVarInt32(b, p, end, urn);
+  return at === INCOMPLETE || at + lastRead.length > end ? INCOMPLETE : at;
+}
+
 class BytesColumn implements ColumnDecoder {
   private runs: ByteRuns;
   constructor(private readonly capacity: number) {
     this.runs = new ByteRuns(capacity);
   }
   read(b: Uint8Array, p: number, end: number, row: number): number {
-    const at = readUVarInt32(b, p, end, BYTES_URN);
-    if (at === INCOMPLETE) return INCOMPLETE;
-    const n = lastRead.length;
-    if (at + n > end) return INCOMPLETE;
-    this.runs.append(row, b, at, n);
-    return at + n;
+    const at = runStart(b, p, end, BYTES_URN);
+    if (at !== INCOMPLETE) this.runs.append(row, b, at, lastRead.length);
+    return at === INCOMPLETE ? INCOMPLETE : at + lastRead.length;
   }
   finish(length: number): Data {
     const { offsets, bytes } = this.runs;
@@ -178,34 +184,42 @@ class BytesColumn implements ColumnDecoder {
 
 /**
  * UTF-8 strings, dictionary-encoded: each distinct string's bytes are kept
- * once (found through an open-addressing hash table over the raw bytes), and
- * rows hold Int32 indices into that dictionary.
+ * once (found through an open-addressing hash table over the raw bytes, each
+ * entry's hash kept to skip mismatches), and rows hold Int32 indices into
+ * that dictionary. The dictionary outlives a batch (it only grows: a batch's
+ * view of it never changes), so repeated keys are hashed but not stored
+ * again; past `maxEntries` distinct strings it starts over.
  */
 class Utf8DictionaryColumn implements ColumnDecoder {
   private indices: Int32Array;
-  private entries = new ByteRuns(16);
+  private entries = new ByteRuns(64);
+  private hashes = new Int32Array(64);
   private size = 0;
-  private slots = new Int32Array(64);
+  private slots = new Int32Array(256);
+  private readonly maxEntries: number;
   constructor(private readonly capacity: number) {
     this.indices = new Int32Array(capacity);
+    this.maxEntries = Math.max(1024, 4 * capacity);
   }
   read(b: Uint8Array, p: number, end: number, row: number): number {
-    const at = readUVarInt32(b, p, end, STRING_UTF8_URN);
-    if (at === INCOMPLETE) return INCOMPLETE;
-    const n = lastRead.length;
-    if (at + n > end) return INCOMPLETE;
-    this.indices[row] = this.entryOf(b, at, n);
-    return at + n;
+    const at = runStart(b, p, end, STRING_UTF8_URN);
+    if (at !== INCOMPLETE) this.indices[row] = this.entryOf(b, at, lastRead.length);
+    return at === INCOMPLETE ? INCOMPLETE : at + lastRead.length;
   }
   private entryOf(b: Uint8Array, p: number, n: number): number {
     let h = 0x811c9dc5;
     for (let k = 0; k < n; k++) h = Math.imul(h ^ b[p + k]!, 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x45d9f3b);
+    h ^= h >>> 16;
     const slots = this.slots;
+    const hashes = this.hashes;
     const mask = slots.length - 1;
     const { offsets, bytes } = this.entries;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = slots[s]! - 1;
       if (e < 0) break;
+      if (hashes[e] !== h) continue;
       const start = offsets[e]!;
       if (offsets[e + 1]! - start !== n) continue;
       let k = 0;
@@ -217,12 +231,16 @@ class Utf8DictionaryColumn implements ColumnDecoder {
   private insert(b: Uint8Array, p: number, n: number, h: number): number {
     const e = this.size++;
     if (e + 1 >= this.entries.offsets.length) {
-      const grown = new Int32Array(this.entries.offsets.length * 2);
-      grown.set(this.entries.offsets);
-      this.entries.offsets = grown;
+      const offsets = new Int32Array(this.entries.offsets.length * 2);
+      offsets.set(this.entries.offsets);
+      this.entries.offsets = offsets;
+      const hashes = new Int32Array(offsets.length);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
     }
+    this.hashes[e] = h;
     this.entries.append(e, b, p, n);
-    if (this.size * 2 > this.slots.length) this.rehash();
+    if (this.size * 4 > this.slots.length) this.rehash();
     else this.place(h, e);
     return e;
   }
@@ -234,12 +252,7 @@ class Utf8DictionaryColumn implements ColumnDecoder {
   }
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2);
-    const { offsets, bytes } = this.entries;
-    for (let e = 0; e < this.size; e++) {
-      let h = 0x811c9dc5;
-      for (let k = offsets[e]!; k < offsets[e + 1]!; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-      this.place(h, e);
-    }
+    for (let e = 0; e < this.size; e++) this.place(this.hashes[e]!, e);
   }
   finish(length: number): Data {
     const { offsets, bytes } = this.entries;
@@ -256,9 +269,12 @@ class Utf8DictionaryColumn implements ColumnDecoder {
       dictionary: new Vector([dictionary]),
     });
     this.indices = new Int32Array(this.capacity);
-    this.entries = new ByteRuns(16);
-    this.size = 0;
-    this.slots = new Int32Array(64);
+    if (this.size > this.maxEntries) {
+      this.entries = new ByteRuns(64);
+      this.hashes = new Int32Array(64);
+      this.size = 0;
+      this.slots = new Int32Array(256);
+    }
     return data;
   }
 }

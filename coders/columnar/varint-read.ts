@@ -12,7 +12,8 @@ export const INCOMPLETE = -1;
 export const lastRead = { length: 0 };
 
 /** Reads a length (an unsigned varint below 2^31) into `lastRead.length`. */
-export function readUVarInt32(b: Uint8Array, p: number, end: number, urn: string): number {
+export function readUVarInt32(b: Uint8Array, from: number, end: number, urn: string): number {
+  let p = from;
   let v = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (p >= end) return INCOMPLETE;
@@ -34,12 +35,13 @@ export function readUVarInt32(b: Uint8Array, p: number, end: number, urn: string
  */
 export function readVarInt64Halves(
   b: Uint8Array,
-  p: number,
+  from: number,
   end: number,
   halves: Int32Array,
   at: number,
   urn: string,
 ): number {
+  let p = from;
   let lo = 0;
   let hi = 0;
   for (let shift = 0; shift < 70; shift += 7) {
@@ -61,7 +63,8 @@ export function readVarInt64Halves(
 }
 
 /** The position after the varint at `p`, or INCOMPLETE. */
-export function skipVarInt(b: Uint8Array, p: number, end: number): number {
+export function skipVarInt(b: Uint8Array, from: number, end: number): number {
+  let p = from;
   for (let i = 0; i < 10; i++) {
     if (p >= end) return INCOMPLETE;
     if (b[p++]! < 0x80) return p;
