@@ -167,5 +167,11 @@ registerParDoVariant((op, payload, spec) => {
       cause: err,
     });
   }
+  if (options && (payload.state_specs.size > 0 || payload.timer_family_specs.size > 0))
+    throw new OperationError(
+      op.transformId,
+      "beam:transform:pardo:v1",
+      "a batch DoFn cannot use user state or timers (they are per key; a batch holds many keys)",
+    );
   return options && new BatchParDoOperation(op, payload, spec, options);
 });

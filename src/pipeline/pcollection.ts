@@ -232,7 +232,12 @@ export class PCollection<T> {
     const name = nameOf("ParDo", dofn, options);
     checkSelfContained(dofn, step("parDo", name.name));
     const shipped = shipUserCode(dofn, name.name, options.config);
-    const code = hasProcessBatch(dofn) ? asBatchDoFn(shipped, options, name.name) : shipped;
+    const batched = hasProcessBatch(dofn);
+    if (batched && (options.state !== undefined || options.timers !== undefined))
+      throw new TypeError(
+        `${name.name}: a batch DoFn (processBatch) cannot use state or timers (they are per key; a batch holds many keys)`,
+      );
+    const code = batched ? asBatchDoFn(shipped, options, name.name) : shipped;
     const outputs: Record<string, OutputDecl> = {};
     if (options.outputs) {
       if (options.coder !== undefined)

@@ -13,6 +13,7 @@ import type { BundleServices, ElementSink } from "../../operations/bundle-servic
 import { isDataInput } from "../../operations/data-input.js";
 import { DataSourceOperation } from "../../operations/data-source.js";
 import "../../operations/index.js";
+import { pipelineApi } from "../../proto/index.js";
 import {
   decodeAll,
   dofnPayload,
@@ -180,3 +181,39 @@ describe("batch ParDos in an operation graph", () => {
 function valuesOfBytes(spec: CoderSpec, bytes: Uint8Array): unknown[] {
   return decodeAll<WindowedValue<unknown>>(windowed(spec), bytes).map((e) => e.value);
 }
+
+describe("batch ParDo payloads", () => {
+  it("a batch DoFn with user state is refused when the graph is built", () => {
+    const payload = dofnPayload(
+      { source: SCALE, batch: {} },
+      {
+        state_specs: new Map([
+          ["seen", new pipelineApi.StateSpec({ bag_spec: new pipelineApi.BagStateSpec() })],
+        ]),
+      },
+    );
+    const descriptor = linearDescriptor({
+      id: "d",
+      url: "unused",
+      input: KV_SD,
+      steps: [{ id: "stateful", urn: "beam:transform:pardo:v1", payload }],
+    });
+    assert.throws(
+      () => buildGraph(descriptor, () => noBundleServices()),
+      /cannot use user state or timers/,
+    );
+  });
+
+  it("bad batch options are errors that name the option", () => {
+    const descriptor = linearDescriptor({
+      id: "d",
+      url: "unused",
+      input: KV_SD,
+      steps: [batchStep("bad", SCALE, { maxElements: 0 })],
+    });
+    assert.throws(
+      () => buildGraph(descriptor, () => noBundleServices()),
+      /batch\.maxElements must be a positive integer, got 0/,
+    );
+  });
+});

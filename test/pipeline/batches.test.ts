@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { pipelineApi } from "../../proto/index.js";
 import { kv, Pipeline } from "../../src/pipeline/index.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-batches-"));
@@ -94,3 +95,31 @@ for (const threads of [0, 2]) {
     });
   });
 }
+
+describe("batch DoFns in the builder", () => {
+  it("writes the batch field into the DoFn payload, and refuses bad options and state", () => {
+    const p = new Pipeline({ runner: "local", threads: 0 });
+    const pairs = p.create([{ key: "a", value: 1.5 }], { coder: kv("string", "double") });
+    pairs.mapBatches((batch) => batch, { name: "Same", batchSize: 10, withTimestamps: true });
+    const proto = p.toProto();
+    const same = [...proto.components.transforms.values()].find((t) => t.unique_name === "Same");
+    assert.ok(same, "the mapBatches transform");
+    const payload = pipelineApi.ParDoPayload.deserializeBinary(same.spec.payload);
+    const spec = JSON.parse(new TextDecoder().decode(payload.do_fn.payload)) as {
+      batch: unknown;
+    };
+    assert.deepEqual(spec.batch, { maxElements: 10, timestamps: true });
+    assert.throws(
+      () => pairs.mapBatches((batch) => batch, { batchSize: 0 }),
+      /options\.batchSize must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () =>
+        pairs.parDo(
+          { processBatch: (batch: unknown) => [batch] },
+          { state: { seen: { kind: "bag" } } },
+        ),
+      /cannot use state or timers/,
+    );
+  });
+});
