@@ -1,14 +1,35 @@
 /**
  * A batch from decoded values (the fallback for a batch ParDo whose input
  * comes element by element, e.g. after a per-element ParDo or a
- * GroupByKey): columns typed by the value coder's column kinds, or typed by
- * Arrow's inference for other coders.
+ * GroupByKey): `key`/`value` columns typed by the value coder's column kinds,
+ * one column per schema field for rows, or a `value` column typed by Arrow's
+ * inference for other coders.
  */
 import { Table, vectorFromArray, type Vector } from "apache-arrow";
 import type { Coder } from "../coder.js";
+import { KV_URN } from "../kv.js";
+import { ROW_URN, type RowCoder } from "../row.js";
 import type { BoundedWindow, PaneInfo } from "../values.js";
 import { valueColumns } from "./columnar-decoder.js";
 import type { ElementBatch } from "./element-batch.js";
+
+type Field = (value: unknown) => unknown;
+
+/** Column names and how each reads its cell from a value. */
+function fieldsOf(valueCoder: Coder<unknown>): [string, Field][] {
+  const byName =
+    (name: string): Field =>
+    (v) =>
+      (v as Record<string, unknown>)[name];
+  if (valueCoder.urn === KV_URN)
+    return [
+      ["key", byName("key")],
+      ["value", byName("value")],
+    ];
+  if (valueCoder.urn === ROW_URN)
+    return (valueCoder as RowCoder).schema.fields.map((f) => [f.name, byName(f.name)]);
+  return [["value", (v) => v]];
+}
 
 export function batchFromValues(
   values: readonly unknown[],
@@ -18,15 +39,13 @@ export function batchFromValues(
   valueCoder: Coder<unknown>,
 ): ElementBatch {
   const kinds = valueColumns(valueCoder);
-  const isKv = kinds ? kinds.length === 2 : valueCoder.urn === "beam:coder:kv:v1";
-  const names = isKv ? ["key", "value"] : ["value"];
   const columns: Record<string, Vector> = {};
-  names.forEach((name, c) => {
-    const cells = isKv ? values.map((v) => (v as Record<string, unknown>)[name]) : values;
+  fieldsOf(valueCoder).forEach(([name, field], c) => {
+    const cells = values.map(field);
     const kind = kinds?.[c]?.[1];
     columns[name] = kind
       ? vectorFromArray(cells.map(kind.toArrow), kind.arrowType())
-      : vectorFromArray(cells as unknown[]);
+      : vectorFromArray(cells);
   });
   return {
     table: new Table(columns),

@@ -12,7 +12,10 @@ import {
   ByteWriter,
   coderFromSpec,
   GLOBAL_WINDOWS,
+  GlobalWindowCoder,
   intervalWindow,
+  RowCoder,
+  WindowedValueCoder,
   StreamDecoder,
   NO_FIRING,
   type Coder,
@@ -21,6 +24,7 @@ import {
 } from "../../coders/index.js";
 import {
   BATCH_FULL,
+  batchFromValues,
   batchValues,
   ColumnarDecoder,
   ColumnarEncoder,
@@ -209,6 +213,38 @@ describe("columnar decode and encode match the per-element coders", () => {
       batches.map((b) => b.table.numRows),
       [3, 3, 3, 1],
     );
+  });
+
+  it("rows from decoded values: one column per schema field, encoded back to the per-element bytes", () => {
+    const row = new RowCoder({
+      fields: [
+        { name: "name", type: { kind: "atomic", atomic: "STRING" } },
+        { name: "score", type: { kind: "atomic", atomic: "DOUBLE" } },
+      ],
+    });
+    const values = [
+      { name: "ana", score: 1.5 },
+      { name: "ben", score: -2 },
+    ];
+    const batch = batchFromValues(values, [5n, 6n], GLOBAL_WINDOWS, NO_FIRING, row);
+    assert.deepEqual(
+      batch.table.schema.fields.map((f) => f.name),
+      ["name", "score"],
+    );
+    assert.deepEqual([...(batch.table.getChild("score")!.toArray() as Float64Array)], [1.5, -2]);
+    const coder = new WindowedValueCoder(row, new GlobalWindowCoder());
+    const w = new ByteWriter();
+    ColumnarEncoder.forCoder(coder)!.encodeAll(batch, w);
+    const expected = encodeEach(
+      coder,
+      values.map((value, i) => ({
+        value,
+        timestamp: BigInt(5 + i),
+        windows: GLOBAL_WINDOWS,
+        pane: NO_FIRING,
+      })),
+    );
+    assert.deepEqual(w.toBytes(), expected);
   });
 
   it("other coders are not columnar", () => {
