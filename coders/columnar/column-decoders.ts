@@ -284,28 +284,20 @@ export function utf8DictionaryType(): Dictionary<Utf8, Int32> {
   return new Dictionary(new Utf8(), new Int32());
 }
 
-registerColumnKind(DOUBLE_URN, {
-  decoder: (capacity) => new DoubleColumn(capacity),
-  arrowType: () => new Float64(),
-  toArrow: identity,
-});
-registerColumnKind(VARINT_URN, {
-  decoder: (capacity) => new VarIntColumn(capacity),
-  arrowType: () => new Int64(),
-  toArrow: (v) => (typeof v === "bigint" ? v : BigInt(v as number)),
-});
-registerColumnKind(BOOL_URN, {
-  decoder: (capacity) => new BoolColumn(capacity),
-  arrowType: () => new Bool(),
-  toArrow: identity,
-});
-registerColumnKind(BYTES_URN, {
-  decoder: (capacity) => new BytesColumn(capacity),
-  arrowType: () => new Binary(),
-  toArrow: identity,
-});
-registerColumnKind(STRING_UTF8_URN, {
-  decoder: (capacity) => new Utf8DictionaryColumn(capacity),
-  arrowType: utf8DictionaryType,
-  toArrow: identity,
-});
+const toBigInt = (v: unknown): unknown => (typeof v === "bigint" ? v : BigInt(v as number));
+
+/** The built-in column kinds: coder URN, column class, Arrow type, value conversion. */
+const BUILT_IN: [
+  string,
+  new (capacity: number) => ColumnDecoder,
+  () => DataType,
+  typeof identity,
+][] = [
+  [DOUBLE_URN, DoubleColumn, () => new Float64(), identity],
+  [VARINT_URN, VarIntColumn, () => new Int64(), toBigInt],
+  [BOOL_URN, BoolColumn, () => new Bool(), identity],
+  [BYTES_URN, BytesColumn, () => new Binary(), identity],
+  [STRING_UTF8_URN, Utf8DictionaryColumn, utf8DictionaryType, identity],
+];
+for (const [urn, Column, arrowType, toArrow] of BUILT_IN)
+  registerColumnKind(urn, { decoder: (capacity) => new Column(capacity), arrowType, toArrow });
