@@ -98,6 +98,12 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
     quick: false,
     load: () => import("./cases/read-text.js"),
   },
+  batches: {
+    description:
+      "(l) kv(string, double) through value*2+1 and a running per-key sum: processBatch (Arrow columns) vs per-element process vs the apache-beam worker",
+    quick: true,
+    load: () => import("./cases/batches.js"),
+  },
   metrics: {
     description: "(i) Prometheus endpoint on vs off on case (a)",
     quick: true,

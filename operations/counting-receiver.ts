@@ -10,6 +10,7 @@
  * measure them; everything else costs one comparison.
  */
 import { ByteWriter, type Coder, type WindowedValue } from "../coders/index.js";
+import type { BatchLimits, ElementBatch } from "../coders/columnar/index.js";
 import type { MaybePromise, Receiver } from "./operation.js";
 
 /** Cells per PCollection: count, then the sampled sizes' count, sum, min and max. */
@@ -64,6 +65,20 @@ export class CountingReceiver implements Receiver {
 
   get count(): number {
     return this.cells[this.base + COUNT];
+  }
+
+  get takesBatches(): boolean {
+    return this.inner.takesBatches === true;
+  }
+
+  get batchLimits(): BatchLimits | undefined {
+    return this.inner.batchLimits;
+  }
+
+  /** Counts a batch's rows (sizes are sampled from elements only). */
+  processBatch(batch: ElementBatch): MaybePromise {
+    this.cells[this.base + COUNT] += batch.table.numRows;
+    return (this.inner as Required<Receiver>).processBatch(batch);
   }
 
   process(element: WindowedValue<unknown>): MaybePromise {

@@ -11,7 +11,7 @@ export interface DataInputOperation extends Operation {
   /** Decodes and processes the elements of one chunk of the stream. */
   consume(bytes: Uint8Array): MaybePromise;
   /** The stream ended (`is_last`); throws if a partial element remains. */
-  endOfInput(): void;
+  endOfInput(): MaybePromise;
   /** The source's split gate (read index, stop bound). */
   readonly splitGate: SplitGate;
 }

@@ -96,14 +96,42 @@ export class DataSourceOperation implements DataInputOperation {
   }
 }
 
+/** Everything a data source is built from (for the variants below). */
+export interface DataSourceParts {
+  ctx: OperationContext;
+  coder: Coder<WindowedValue<unknown>>;
+  coderId: string;
+  receiver: Receiver;
+}
+
+/** Another data source for some consumers (e.g. columnar batches), or undefined. */
+export type DataSourceVariant = (parts: DataSourceParts) => DataInputOperation | undefined;
+
+const variants: DataSourceVariant[] = [];
+
+/** Adds a data source variant, tried before the element-wise data source. */
+export function registerDataSourceVariant(variant: DataSourceVariant): void {
+  variants.push(variant);
+}
+
 registerOperation(DATA_SOURCE_URN, (ctx: OperationContext) => {
   const port = parsePort(ctx);
   const [output] = ctx.outputNames;
+  const parts = {
+    ctx,
+    coder: portCoder(ctx, port),
+    coderId: port.coder_id,
+    receiver: ctx.output(output),
+  };
+  for (const variant of variants) {
+    const source = variant(parts);
+    if (source) return source;
+  }
   return new DataSourceOperation(
     ctx.transformId,
-    portCoder(ctx, port),
-    port.coder_id,
-    ctx.output(output),
+    parts.coder,
+    parts.coderId,
+    parts.receiver,
     ctx.bundle,
     ctx.limits.maxElementBytes,
   );

@@ -6,6 +6,7 @@
  * `ptransform_execution_time:total_msecs`). Writing costs two stores per
  * element per operation; nothing is timed on the hot path.
  */
+import type { BatchLimits, ElementBatch } from "../coders/columnar/index.js";
 import type { WindowedValue } from "../coders/index.js";
 import type { MaybePromise, Receiver } from "./operation.js";
 
@@ -36,6 +37,25 @@ export class TrackedReceiver implements Receiver {
     cell[0] = this.code;
     try {
       return this.inner.process(element);
+    } finally {
+      cell[0] = previous;
+    }
+  }
+
+  get takesBatches(): boolean {
+    return this.inner.takesBatches === true;
+  }
+
+  get batchLimits(): BatchLimits | undefined {
+    return this.inner.batchLimits;
+  }
+
+  processBatch(batch: ElementBatch): MaybePromise {
+    const cell = this.cell;
+    const previous = cell[0];
+    cell[0] = this.code;
+    try {
+      return (this.inner as Required<Receiver>).processBatch(batch);
     } finally {
       cell[0] = previous;
     }

@@ -7,6 +7,7 @@
  * and a promise only when something on the way really awaited, so a chain of
  * synchronous operations never pays for promises.
  */
+import type { BatchLimits, ElementBatch } from "../coders/columnar/index.js";
 import type { WindowedValue } from "../coders/index.js";
 
 /** `undefined` when done synchronously, else a promise to await. */
@@ -15,6 +16,12 @@ export type MaybePromise = void | Promise<void>;
 /** Something that accepts elements: an operation's input, or a fan-out of several. */
 export interface Receiver {
   process(element: WindowedValue<unknown>): MaybePromise;
+  /** True when the receiver takes columnar batches through `processBatch` (else it gets elements). */
+  readonly takesBatches?: boolean;
+  /** The batch bounds it asks its producer for (a batch ParDo's); absent when it asks for none. */
+  readonly batchLimits?: BatchLimits | undefined;
+  /** Processes a batch of elements (README "Vectorized DoFns"); only when `takesBatches`. */
+  processBatch?(batch: ElementBatch): MaybePromise;
 }
 
 /**
@@ -35,7 +42,32 @@ export interface Operation extends Receiver {
 
 /** Calls every receiver; awaits only the ones that returned a promise. */
 export class FanOut implements Receiver {
-  constructor(private readonly receivers: readonly Receiver[]) {}
+  readonly takesBatches: boolean;
+  readonly batchLimits: BatchLimits | undefined;
+
+  constructor(private readonly receivers: readonly Receiver[]) {
+    this.takesBatches = receivers.every((r) => r.takesBatches === true);
+    const asked = receivers.flatMap((r) => (r.batchLimits ? [r.batchLimits] : []));
+    this.batchLimits =
+      this.takesBatches && asked.length > 0
+        ? {
+            maxElements: Math.min(...asked.map((l) => l.maxElements)),
+            maxBytes: Math.min(...asked.map((l) => l.maxBytes)),
+          }
+        : undefined;
+  }
+
+  processBatch(batch: ElementBatch): MaybePromise {
+    return this.continueBatch(batch, 0);
+  }
+
+  private continueBatch(batch: ElementBatch, from: number): MaybePromise {
+    for (let i = from; i < this.receivers.length; i++) {
+      const pending = (this.receivers[i] as Required<Receiver>).processBatch(batch);
+      if (pending) return pending.then(() => this.continueBatch(batch, i + 1));
+    }
+    return undefined;
+  }
 
   process(element: WindowedValue<unknown>): MaybePromise {
     const receivers = this.receivers;

@@ -22,7 +22,8 @@ const beamSerialize = require("apache-beam/internal/serialize") as {
 
 /** One DoFn in both formats; `beam` undefined when the peer cannot run it. */
 export interface BenchDoFn {
-  firefly: { source: string; config?: unknown };
+  /** `batch` makes it a batch DoFn (README "Vectorized DoFns"). */
+  firefly: { source: string; config?: unknown; batch?: object };
   beam?: (element: unknown) => unknown[];
 }
 

@@ -208,7 +208,8 @@ export class BundleProcessor {
           if (pending) await pending;
         }
         if (item.isLast) {
-          op.endOfInput();
+          const pending = op.endOfInput();
+          if (pending) await pending;
           openData.delete(item.transformId);
         }
       } else {

@@ -76,7 +76,7 @@ export class ParDoOperation implements Operation, ParDoHost {
       throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     });
     try {
-      this.dofn = instantiateDoFn(exported, `DoFn ${JSON.stringify(this.spec.export)}`);
+      this.dofn = this.instantiate(exported, `DoFn ${JSON.stringify(this.spec.export)}`);
     } catch (err) {
       throw new OperationError(this.transformId, this.urn, errorMessage(err), { cause: err });
     }
@@ -211,6 +211,16 @@ export class ParDoOperation implements Operation, ParDoHost {
   }
 
   // internals
+
+  /** The DoFn of the loaded export (a hook for ParDo variants with another contract). */
+  protected instantiate(exported: unknown, what: string): DoFn {
+    return instantiateDoFn(exported, what);
+  }
+
+  /** The receiver of the main output. */
+  protected mainOutput(): Receiver {
+    return this.main;
+  }
 
   protected userFn(): DoFn {
     const dofn = this.dofn;
@@ -399,6 +409,20 @@ function inputOf(method: string, element: WindowedValue<unknown>): { element?: u
   return method === "process" ? { element: element.value } : {};
 }
 
+/** Another ParDo operation for some payloads (e.g. batch DoFns), or undefined. */
+export type ParDoVariant = (
+  op: OperationContext,
+  payload: pipelineApi.ParDoPayload,
+  spec: UserCodeSpec,
+) => ParDoOperation | undefined;
+
+const variants: ParDoVariant[] = [];
+
+/** Adds a ParDo variant, tried before the element-wise ParDo. */
+export function registerParDoVariant(variant: ParDoVariant): void {
+  variants.push(variant);
+}
+
 registerOperation(PARDO_URN, (op: OperationContext) => {
   let payload: pipelineApi.ParDoPayload;
   try {
@@ -421,6 +445,10 @@ registerOperation(PARDO_URN, (op: OperationContext) => {
     spec = parseUserCodeSpec(payload.do_fn.payload, "DoFn");
   } catch (err) {
     throw new OperationError(op.transformId, PARDO_URN, errorMessage(err), { cause: err });
+  }
+  for (const variant of variants) {
+    const operation = variant(op, payload, spec);
+    if (operation) return operation;
   }
   return new ParDoOperation(op, payload, spec);
 });

@@ -15,6 +15,8 @@ import {
   type CoderProtoSpec,
   type CoderType,
 } from "./coder-types.js";
+import type { Table } from "apache-arrow";
+import { asBatchDoFn, hasProcessBatch, mapBatchesDoFn, type BatchingOptions } from "./batches.js";
 import type { CombineFnArg, CombineOptions } from "./combine-fns.js";
 import { combineGlobally, combinePerKey, writeText, type WriteTextOptions } from "./composites.js";
 import {
@@ -48,7 +50,10 @@ export interface MapOptions extends NameOption {
   config?: unknown;
 }
 
-export interface ParDoOptions extends MapOptions {
+/** Options of `mapBatches` (README "Vectorized DoFns"); the output coder defaults to the input's. */
+export interface MapBatchesOptions extends MapOptions, BatchingOptions {}
+
+export interface ParDoOptions extends MapOptions, BatchingOptions {
   /** Side inputs by name: `other.asIterable()` / `other.asMultimap()`; read with `await ctx.sideInput(name)`. */
   sideInputs?: Record<string, SideInputView>;
   /** User state by name (needs KV input); `ctx.state(name)`. */
@@ -170,6 +175,27 @@ export class PCollection<T> {
     }).out as PCollection<O>;
   }
 
+  /**
+   * A batch DoFn (README "Vectorized DoFns"): `fn(batch, ctx)` gets an Apache
+   * Arrow Table of elements (columns `key`/`value`, or `value`) and returns a
+   * batch (Table, RecordBatch or an object of columns) or an iterable of
+   * elements. The output coder defaults to this PCollection's.
+   */
+  mapBatches<O = T>(
+    fn: (batch: Table, ctx: Context) => unknown,
+    options: MapBatchesOptions = {},
+  ): PCollection<O> {
+    const name = nameOf("MapBatches", fn, options);
+    checkSelfContained(fn, step("mapBatches", name.name));
+    const code = mapBatchesDoFn(fn, name.name, options.config, options);
+    const out =
+      options.coder === undefined
+        ? this.output(undefined, name.name, true)
+        : this.output(options.coder, name.name);
+    return this.pipeline.addParDo(this as PCollection<unknown>, name, code, { out })
+      .out as PCollection<O>;
+  }
+
   /** Any number of outputs per element: `fn` returns an iterable or async iterable (or a promise of one). */
   flatMap<O>(
     fn: (element: T, ctx: Context) => Iterable<O> | AsyncIterable<O> | Promise<Iterable<O>>,
@@ -209,7 +235,13 @@ export class PCollection<T> {
   ): PCollection<unknown> | Record<string, PCollection<unknown>> {
     const name = nameOf("ParDo", dofn, options);
     checkSelfContained(dofn, step("parDo", name.name));
-    const code = shipUserCode(dofn, name.name, options.config);
+    const shipped = shipUserCode(dofn, name.name, options.config);
+    const batched = hasProcessBatch(dofn);
+    if (batched && (options.state !== undefined || options.timers !== undefined))
+      throw new TypeError(
+        `${name.name}: a batch DoFn (processBatch) cannot use state or timers (they are per key; a batch holds many keys)`,
+      );
+    const code = batched ? asBatchDoFn(shipped, options, name.name) : shipped;
     const outputs: Record<string, OutputDecl> = {};
     if (options.outputs) {
       if (options.coder !== undefined)

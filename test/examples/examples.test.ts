@@ -108,4 +108,32 @@ describe("examples", () => {
     ]);
     assert.match(stdout, /\(9 timers\)/);
   });
+  for (const threads of [0, 2]) {
+    it(`numeric-features.mjs (--threads=${threads}): per-sensor sum, mean and max of the scaled, clipped readings`, async () => {
+      const rows = 10_000;
+      const { files } = await runExample("numeric-features.mjs", [
+        `--rows=${rows}`,
+        `--threads=${threads}`,
+      ]);
+      // The same features computed here with plain JS.
+      const bySensor = new Map<string, number[]>();
+      for (let i = 0; i < rows; i++) {
+        const clipped = Math.min(40, Math.max(0, ((i % 100) / 4) * 2 + 1));
+        const key = `sensor-${i % 4}`;
+        bySensor.set(key, [...(bySensor.get(key) ?? []), clipped]);
+      }
+      const expected = (stat: string, f: (vs: number[]) => number) =>
+        [...bySensor].map(([key, vs]) => `${key} ${stat} ${f(vs)}`).sort();
+      const sum = (vs: number[]) => vs.reduce((a, b) => a + b, 0);
+      assert.deepEqual(files["out-sum-00000-of-00001"]!.sort(), expected("sum", sum));
+      assert.deepEqual(
+        files["out-mean-00000-of-00001"]!.sort(),
+        expected("mean", (vs) => sum(vs) / vs.length),
+      );
+      assert.deepEqual(
+        files["out-max-00000-of-00001"]!.sort(),
+        expected("max", (vs) => Math.max(...vs)),
+      );
+    });
+  }
 });

@@ -36,6 +36,7 @@ const expected: Record<string, string[]> = {
     "session 10:00:50-10:01:50 ben 1",
     "session 10:03:00-10:04:00 ana 1",
   ],
+  "batches.mjs": ["pen: 1.50", "tea: 2.40", "tea: 4.20"],
   "side-inputs.mjs": ["cake: not for sale", "pen: 1.79", "tea: 3.15", "tea: 3.15"],
   "state-timers.mjs": ["ana: map, tea", "ben: pen"],
   "splittable.mjs": [

@@ -69,6 +69,11 @@ const CASES: Case[] = [
     stateIterables: true,
   },
   {
+    name: "batch DoFns on Arrow columns: mapBatches and processBatch",
+    file: "test/interop/cases/batches.mjs",
+  },
+  example("numeric-features.mjs", ["--rows=20000"]),
+  {
     name: "a splittable DoFn: restrictions split, sized and checkpointed",
     file: "test/interop/cases/splittable.mjs",
   },

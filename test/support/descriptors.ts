@@ -52,7 +52,7 @@ export function addCoder(coders: Map<string, pipelineApi.Coder>, spec: CoderSpec
 }
 
 export function dofnPayload(
-  spec: { source?: string; module?: string; export?: string; config?: unknown },
+  spec: { source?: string; module?: string; export?: string; config?: unknown; batch?: object },
   extra: Partial<ConstructorParameters<typeof pipelineApi.ParDoPayload>[0] & object> = {},
 ): Uint8Array {
   return new pipelineApi.ParDoPayload({

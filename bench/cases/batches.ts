@@ -1,0 +1,165 @@
+/**
+ * (l) Vectorized DoFns: windowed_value(kv(string_utf8, double)) elements in
+ * one bundle through one ParDo, per element (`process`) vs in columnar
+ * batches (`processBatch`, README "Vectorized DoFns"), through the real data
+ * plane, and the apache-beam worker running the per-element DoFn. Two UDFs:
+ * `value * 2 + 1`, and a running per-key sum (each element's output is its
+ * key's sum so far). Every bundle's output size is checked (both UDFs keep
+ * the element size). Target: batch ≥ 5x Firefly per element. The echo
+ * worker (bytes back, no decoding) on the same input is the transport floor:
+ * the most any worker of this stack gets through the data plane here.
+ */
+import type { BenchDoFn } from "../driver/dofns.js";
+import { chainDescriptor, keyOf, medianBundle, sized } from "../driver/pipelines.js";
+import { result, row, type Row } from "../driver/report.js";
+import { encodeChunks, withSession, type Measured } from "../driver/session.js";
+import type { WorkerKind } from "../driver/worker-launch.js";
+import { kv, STR, type CoderSpec } from "../../test/support/descriptors.js";
+import type { BenchResult } from "../main.js";
+import type { Profile } from "../measure.js";
+
+const KV_DOUBLE: CoderSpec = kv(STR, { urn: "beam:coder:double:v1" });
+const KEYS = 1000;
+
+const SCALE: BenchDoFn = {
+  firefly: { source: "export default (e) => [{ key: e.key, value: e.value * 2 + 1 }];" },
+  beam: function (e: unknown) {
+    const { key, value } = e as { key: string; value: number };
+    return [{ key, value: value * 2 + 1 }];
+  },
+};
+
+const SCALE_BATCH: BenchDoFn = {
+  firefly: {
+    source: `export default (batch) => {
+  const v = batch.getChild("value").toArray();
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] * 2 + 1;
+  return { key: batch.getChild("key"), value: out };
+};`,
+    batch: {},
+  },
+};
+
+const RUNNING_SUM: BenchDoFn = {
+  firefly: {
+    source: `export default {
+  setup() { this.sums = new Map(); },
+  process(e) {
+    const s = (this.sums.get(e.key) ?? 0) + e.value;
+    this.sums.set(e.key, s);
+    return [{ key: e.key, value: s }];
+  },
+};`,
+  },
+  beam: function (e: unknown) {
+    const { key, value } = e as { key: string; value: number };
+    const g = globalThis as { benchSums?: Map<string, number> };
+    const sums = (g.benchSums ??= new Map<string, number>());
+    const s = (sums.get(key) ?? 0) + value;
+    sums.set(key, s);
+    return [{ key, value: s }];
+  },
+};
+
+/** The running sum over columns: the key column's dictionary maps to sum slots once per batch. */
+const RUNNING_SUM_BATCH: BenchDoFn = {
+  firefly: {
+    source: `export default {
+  setup() { this.slots = new Map(); this.sums = new Float64Array(1024); },
+  processBatch(batch) {
+    const keys = batch.getChild("key").data[0];
+    const dict = keys.dictionary;
+    const slotOf = new Int32Array(dict.length);
+    for (let d = 0; d < dict.length; d++) {
+      const k = dict.get(d);
+      let s = this.slots.get(k);
+      if (s === undefined) {
+        s = this.slots.size;
+        this.slots.set(k, s);
+        if (s >= this.sums.length) { const g = new Float64Array(this.sums.length * 2); g.set(this.sums); this.sums = g; }
+      }
+      slotOf[d] = s;
+    }
+    const idx = keys.values;
+    const v = batch.getChild("value").toArray();
+    const sums = this.sums;
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) { const s = slotOf[idx[i]]; out[i] = sums[s] += v[i]; }
+    return { key: batch.getChild("key"), value: out };
+  },
+};`,
+    batch: {},
+  },
+};
+
+const UDFS = [
+  { name: "value * 2 + 1", element: SCALE, batch: SCALE_BATCH },
+  { name: "running per-key sum", element: RUNNING_SUM, batch: RUNNING_SUM_BATCH },
+];
+
+function* doubles(n: number): Generator<{ key: string; value: number }> {
+  for (let i = 0; i < n; i++) yield { key: keyOf(i % KEYS), value: i / 4 };
+}
+
+/** Measures each DoFn of `dofns` in one session of `kind`. */
+async function measure(
+  kind: WorkerKind,
+  dofns: BenchDoFn[],
+  profile: Profile,
+): Promise<{ label: string; measured: Measured[] }> {
+  const input = encodeChunks(KV_DOUBLE, doubles(sized(profile, 300_000, 1_000_000)));
+  return withSession(kind, { threads: 0 }, async (session) => {
+    const measured: Measured[] = [];
+    for (const [i, dofn] of dofns.entries()) {
+      const id = `udf${i}`;
+      session.register(chainDescriptor({ id, kind, url: session.url, dofn, input: KV_DOUBLE }));
+      measured.push(
+        await medianBundle(session, id, input, {
+          reps: sized(profile, 3, 5),
+          warmup: input,
+          // apache-beam 2.49's worker came out 175 elements short here (8,994,750 of
+          // 9,000,000 bytes, quick profile): only Firefly's output is checked.
+          expectOutputBytes: kind === "beam" ? undefined : input.bytes,
+        }),
+      );
+    }
+    return { label: session.label, measured };
+  });
+}
+
+export async function run(profile: Profile): Promise<BenchResult> {
+  const beam = await measure(
+    "beam",
+    UDFS.map((u) => u.element),
+    profile,
+  );
+  const element = await measure(
+    "firefly",
+    UDFS.map((u) => u.element),
+    profile,
+  );
+  const batch = await measure(
+    "firefly",
+    UDFS.map((u) => u.batch),
+    profile,
+  );
+  const floor = await measure("echo", [SCALE], profile);
+  const rows: Row[] = [];
+  UDFS.forEach((udf, i) => {
+    const perElement = { label: `${element.label} process`, ...element.measured[i]! };
+    const batched = { label: `${batch.label} processBatch`, ...batch.measured[i]! };
+    const peer = { label: `${beam.label} process`, ...beam.measured[i]! };
+    const variant = `${perElement.elements.toLocaleString("en-US")} kv(string, double), ${udf.name}`;
+    const vsElement = row("batches", variant, batched, perElement);
+    vsElement.target = { text: "≥ 5x per element", met: (vsElement.ratio ?? 0) >= 5 };
+    const transport = { label: floor.label, ...floor.measured[0]! };
+    rows.push(
+      vsElement,
+      row("batches", variant, batched, peer),
+      row("batches", variant, perElement, peer),
+      row("batches", variant, batched, transport),
+    );
+  });
+  return result(rows);
+}

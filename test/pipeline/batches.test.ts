@@ -1,0 +1,125 @@
+/**
+ * Batch DoFns end to end on the local runner, inline and on 2 threads:
+ * `mapBatches` after a runner-side boundary (its stage's data source decodes
+ * into columns), consecutive batch steps, a per-element step on each side,
+ * and a combinePerKey over the batch outputs, with exact results.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { pipelineApi } from "../../proto/index.js";
+import { kv, Pipeline } from "../../src/pipeline/index.js";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-batches-"));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function readLines(prefix: string): string[] {
+  return fs
+    .readFileSync(`${prefix}-00000-of-00001`, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .sort();
+}
+
+const N = 3000;
+
+for (const threads of [0, 2]) {
+  describe(`batch DoFns on the local runner (threads: ${threads})`, () => {
+    it("mapBatches on kv(string, double), then a per-key sum", async () => {
+      const p = new Pipeline({ runner: "local", threads });
+      const input = Array.from({ length: N }, (_, i) => ({ key: `k${i % 5}`, value: i / 8 }));
+      const scaled = p
+        .create(input, { coder: kv("string", "double") })
+        .reshuffle()
+        .mapBatches(
+          (batch) => {
+            const v = batch.getChild("value")!.toArray() as Float64Array;
+            const out = new Float64Array(v.length);
+            for (let i = 0; i < v.length; i++) out[i] = v[i]! * 2 + 1;
+            return { key: batch.getChild("key"), value: out };
+          },
+          { batchSize: 256 },
+        );
+      const prefix = path.join(root, `sums-${threads}`);
+      scaled
+        .combinePerKey("sum")
+        .map((e) => `${e.key}=${e.value}`, { coder: "string" })
+        .writeText(prefix);
+      const result = await p.run();
+      assert.equal(result.state, "DONE");
+      const expected = new Map<string, number>();
+      for (const { key, value } of input)
+        expected.set(key, (expected.get(key) ?? 0) + value * 2 + 1);
+      assert.deepEqual(readLines(prefix), [...expected].map(([k, v]) => `${k}=${v}`).sort());
+    });
+
+    it("parDo with a processBatch DoFn after a per-element map, batch outputs as elements", async () => {
+      const p = new Pipeline({ runner: "local", threads });
+      const prefix = path.join(root, `rows-${threads}`);
+      p.create(
+        Array.from({ length: 100 }, (_, i) => i),
+        { coder: "varint" },
+      )
+        .map((n) => ({ key: n % 2 === 0 ? "even" : "odd", value: n }), {
+          coder: kv("string", "varint"),
+        })
+        .parDo(
+          {
+            processBatch(batch: any) {
+              let sum = 0n;
+              for (const v of batch.getChild("value")) sum += v;
+              return [`${batch.numRows}:${sum}`];
+            },
+          },
+          { coder: "string", batchSize: 40 },
+        )
+        .writeText(prefix);
+      const result = await p.run();
+      assert.equal(result.state, "DONE");
+      const lines = readLines(prefix);
+      const rows = lines.map((l) => Number(l.split(":")[0]));
+      assert.ok(
+        rows.every((n) => n <= 40),
+        `batches of at most 40 elements: ${lines.join(" ")}`,
+      );
+      assert.equal(
+        rows.reduce((a, b) => a + b, 0),
+        100,
+      );
+      assert.equal(
+        lines.map((l) => BigInt(l.split(":")[1]!)).reduce((a, b) => a + b, 0n),
+        4950n,
+      );
+    });
+  });
+}
+
+describe("batch DoFns in the builder", () => {
+  it("writes the batch field into the DoFn payload, and refuses bad options and state", () => {
+    const p = new Pipeline({ runner: "local", threads: 0 });
+    const pairs = p.create([{ key: "a", value: 1.5 }], { coder: kv("string", "double") });
+    pairs.mapBatches((batch) => batch, { name: "Same", batchSize: 10, withTimestamps: true });
+    const proto = p.toProto();
+    const same = [...proto.components.transforms.values()].find((t) => t.unique_name === "Same");
+    assert.ok(same, "the mapBatches transform");
+    const payload = pipelineApi.ParDoPayload.deserializeBinary(same.spec.payload);
+    const spec = JSON.parse(new TextDecoder().decode(payload.do_fn.payload)) as {
+      batch: unknown;
+    };
+    assert.deepEqual(spec.batch, { maxElements: 10, timestamps: true });
+    assert.throws(
+      () => pairs.mapBatches((batch) => batch, { batchSize: 0 }),
+      /options\.batchSize must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () =>
+        pairs.parDo(
+          { processBatch: (batch: unknown) => [batch] },
+          { state: { seen: { kind: "bag" } } },
+        ),
+      /cannot use state or timers/,
+    );
+  });
+});
