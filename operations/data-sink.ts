@@ -5,7 +5,7 @@
  * Batches (README "Vectorized DoFns") are encoded straight from their
  * columns, into the same bytes: the wire never sees a batch.
  */
-import { ColumnarEncoder, type ElementBatch, type RowEncoder } from "../coders/columnar/index.js";
+import type { ElementBatch, RowEncoder } from "../coders/columnar/index.js";
 import type { Coder, WindowedValue } from "../coders/index.js";
 import type { ElementSink } from "./bundle-services.js";
 import { errorMessage, OperationError } from "./errors.js";
@@ -15,10 +15,22 @@ import { registerOperation, type OperationContext } from "./registry.js";
 
 export const DATA_SINK_URN = "beam:runner:sink:v1";
 
+/** How a sink encodes batches of its coder (undefined: it takes elements only). */
+export type BatchEncoderFactory = (
+  coder: Coder<WindowedValue<unknown>>,
+) => ((batch: ElementBatch) => RowEncoder) | undefined;
+
+let batchEncoders: BatchEncoderFactory | undefined;
+
+/** Set by the batch operations (operations/batch/), loaded when a descriptor has batch DoFns. */
+export function registerBatchEncoder(factory: BatchEncoderFactory): void {
+  batchEncoders = factory;
+}
+
 export class DataSinkOperation implements Operation {
   readonly urn = DATA_SINK_URN;
   private sink: ElementSink | undefined;
-  private readonly columnar: ColumnarEncoder | undefined;
+  private readonly prepareBatch: ((batch: ElementBatch) => RowEncoder) | undefined;
   readonly takesBatches: boolean;
 
   constructor(
@@ -26,8 +38,8 @@ export class DataSinkOperation implements Operation {
     private readonly coder: Coder<WindowedValue<unknown>>,
     private readonly ctx: OperationContext,
   ) {
-    this.columnar = ColumnarEncoder.forCoder(coder);
-    this.takesBatches = this.columnar !== undefined;
+    this.prepareBatch = batchEncoders?.(coder);
+    this.takesBatches = this.prepareBatch !== undefined;
   }
 
   processBatch(batch: ElementBatch): MaybePromise {
@@ -35,7 +47,7 @@ export class DataSinkOperation implements Operation {
     if (!sink) throw new OperationError(this.transformId, this.urn, "batch before startBundle");
     let encode: RowEncoder;
     try {
-      encode = (this.columnar as ColumnarEncoder).prepare(batch);
+      encode = (this.prepareBatch as (batch: ElementBatch) => RowEncoder)(batch);
     } catch (err) {
       throw this.encodeError(err);
     }

@@ -4,8 +4,7 @@
 import "./data-source.js";
 import "./data-sink.js";
 import "./pardo/pardo-operation.js";
-import "./batch/columnar-data-source.js";
-import "./batch/batch-pardo.js";
+import "./batch/plugin.js";
 import "./flatten.js";
 import "./passthrough.js";
 import "./to-string.js";

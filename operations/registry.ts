@@ -80,3 +80,33 @@ export function operationFactory(urn: string): OperationFactory | undefined {
 export function registeredOperationUrns(): string[] {
   return [...factories.keys()].sort();
 }
+
+/**
+ * Operations loaded only when a descriptor needs them (their modules, and
+ * what those import, stay out of workers that never run them): `load`
+ * imports modules that register operations or variants.
+ */
+export interface OperationPlugin {
+  name: string;
+  needed(descriptor: fnApi.ProcessBundleDescriptor): boolean;
+  load(): Promise<unknown>;
+}
+
+const plugins: OperationPlugin[] = [];
+const loading = new Map<OperationPlugin, Promise<unknown>>();
+
+export function registerOperationPlugin(plugin: OperationPlugin): void {
+  plugins.push(plugin);
+}
+
+/** Loads the plugins a descriptor needs (each once per process or thread). */
+export async function loadOperationPlugins(
+  descriptor: fnApi.ProcessBundleDescriptor,
+): Promise<void> {
+  for (const plugin of plugins) {
+    if (!loading.has(plugin) && !plugin.needed(descriptor)) continue;
+    let pending = loading.get(plugin);
+    if (!pending) loading.set(plugin, (pending = plugin.load()));
+    await pending;
+  }
+}

@@ -17,7 +17,11 @@ import {
 } from "../../operations/data-input.js";
 import { stateCode, type Phase } from "../../operations/execution-state.js";
 import type { Operation } from "../../operations/operation.js";
-import { DEFAULT_LIMITS, type OperationLimits } from "../../operations/registry.js";
+import {
+  DEFAULT_LIMITS,
+  loadOperationPlugins,
+  type OperationLimits,
+} from "../../operations/registry.js";
 import { nameStep } from "../../operations/errors.js";
 import type { fnApi } from "../../proto/index.js";
 import type { InboundItem } from "../data/inbound.js";
@@ -71,6 +75,7 @@ export class BundleProcessor {
     descriptor: fnApi.ProcessBundleDescriptor,
     limits: OperationLimits = DEFAULT_LIMITS,
   ): Promise<BundleProcessor> {
+    await loadOperationPlugins(descriptor);
     const processor = new BundleProcessor(descriptor, limits);
     try {
       for (const op of processor.operations) {

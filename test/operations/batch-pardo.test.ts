@@ -13,6 +13,7 @@ import type { BundleServices, ElementSink } from "../../operations/bundle-servic
 import { isDataInput } from "../../operations/data-input.js";
 import { DataSourceOperation } from "../../operations/data-source.js";
 import "../../operations/index.js";
+import "../../operations/batch/index.js";
 import { pipelineApi } from "../../proto/index.js";
 import {
   decodeAll,
