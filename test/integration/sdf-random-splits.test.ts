@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fnApi } from "../../proto/index.js";
 import { STR, valuesOf } from "../support/descriptors.js";
-import { resumeDescriptor, sizedElement } from "../support/sdf.js";
+import { resumeDescriptor, sizedElement, splitRequest } from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { Rng } from "../fuzz/prng.js";
 import { assertOk } from "./support.js";
@@ -50,20 +50,7 @@ for (const threads of [0, 2]) {
       for (let n = 1 + rng.int(3); n > 0 && !done; n--) {
         await new Promise((r) => setTimeout(r, rng.int(40)));
         const answer = await session.runner.instruct(
-          new fnApi.InstructionRequest({
-            process_bundle_split: new fnApi.ProcessBundleSplitRequest({
-              instruction_id: id,
-              desired_splits: new Map([
-                [
-                  "source",
-                  new fnApi.ProcessBundleSplitRequest.DesiredSplit({
-                    fraction_of_remainder: rng.int(1000) / 1000,
-                    estimated_input_elements: input.length,
-                  }),
-                ],
-              ]),
-            }),
-          }),
+          splitRequest(id, rng.int(1000) / 1000, input.length),
         );
         assertOk(answer);
         splits.push(answer.process_bundle_split);

@@ -27,6 +27,7 @@ import {
   resumeDescriptor,
   SIZED,
   sizedElement,
+  splitRequest,
 } from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk } from "./support.js";
@@ -211,22 +212,7 @@ for (const threads of [0, 2]) {
       const response = session.runner.processBundle(descriptorId, id);
       await session.runner.sendData(id, "source", input);
       await new Promise((r) => setTimeout(r, 250)); // a few positions claimed
-      const split = await session.runner.instruct(
-        new fnApi.InstructionRequest({
-          process_bundle_split: new fnApi.ProcessBundleSplitRequest({
-            instruction_id: id,
-            desired_splits: new Map([
-              [
-                "source",
-                new fnApi.ProcessBundleSplitRequest.DesiredSplit({
-                  fraction_of_remainder: 0.5,
-                  estimated_input_elements: 1,
-                }),
-              ],
-            ]),
-          }),
-        }),
-      );
+      const split = await session.runner.instruct(splitRequest(id, 0.5, 1));
       assertOk(split);
       const body = split.process_bundle_split;
       assert.deepEqual(

@@ -9,7 +9,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fnApi, type wkt } from "../../proto/index.js";
 import { encodeGlobal, STR, valuesOf } from "../support/descriptors.js";
-import { decodeSized, expandedDescriptor, resumeDescriptor, sizedElement } from "../support/sdf.js";
+import {
+  decodeSized,
+  expandedDescriptor,
+  resumeDescriptor,
+  sizedElement,
+  splitRequest,
+} from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
 import { assertOk } from "./support.js";
 
@@ -165,22 +171,7 @@ for (const threads of [0, 2]) {
         sizedElement("slow-abcdefghijklmno", { start: 0n, stop: 20n }, start),
       );
       await new Promise((r) => setTimeout(r, 300)); // a few positions claimed
-      const split = await session.runner.instruct(
-        new fnApi.InstructionRequest({
-          process_bundle_split: new fnApi.ProcessBundleSplitRequest({
-            instruction_id: id,
-            desired_splits: new Map([
-              [
-                "source",
-                new fnApi.ProcessBundleSplitRequest.DesiredSplit({
-                  fraction_of_remainder: 0.5,
-                  estimated_input_elements: 1,
-                }),
-              ],
-            ]),
-          }),
-        }),
-      );
+      const split = await session.runner.instruct(splitRequest(id, 0.5, 1));
       assertOk(split);
       const body = split.process_bundle_split;
       assert.equal(body.residual_roots.length, 1);

@@ -10,7 +10,7 @@ import {
   type OffsetRangeValue,
   type WindowedValue,
 } from "../../coders/index.js";
-import type { fnApi } from "../../proto/index.js";
+import { fnApi } from "../../proto/index.js";
 import {
   addCoder,
   coderOf,
@@ -107,3 +107,24 @@ export function sizedElement(
 export function decodeSized(bytes: Uint8Array): SizedValue {
   return sizedCoder().decode(bytes, "nested").value as SizedValue;
 }
+
+/** A runner's ProcessBundleSplit of the data source "source" of a running bundle. */
+export const splitRequest = (
+  instructionId: string,
+  fractionOfRemainder: number,
+  estimatedInputElements: number,
+): fnApi.InstructionRequest =>
+  new fnApi.InstructionRequest({
+    process_bundle_split: new fnApi.ProcessBundleSplitRequest({
+      instruction_id: instructionId,
+      desired_splits: new Map([
+        [
+          "source",
+          new fnApi.ProcessBundleSplitRequest.DesiredSplit({
+            fraction_of_remainder: fractionOfRemainder,
+            estimated_input_elements: estimatedInputElements,
+          }),
+        ],
+      ]),
+    }),
+  });
