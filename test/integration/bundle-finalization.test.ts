@@ -15,7 +15,7 @@ import { fnApi } from "../../proto/index.js";
 import { encodeGlobal, linearDescriptor, pardoStep, STR } from "../support/descriptors.js";
 import { expandedDescriptor } from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
-import { assertOk } from "./support.js";
+import { assertOk, runStringBundle } from "./support.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-finalize-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -61,12 +61,14 @@ for (const threads of [0, 2]) {
 
     async function run(descriptorId: string, element: string) {
       const id = `fin-${threads}-${next++}`;
-      const response = session.runner.processBundle(descriptorId, id);
-      await session.runner.sendData(id, "source", encodeGlobal(STR, [element]));
-      const r = await response;
-      assertOk(r);
-      await session.runner.output(id, "sink");
-      return { id, response: r };
+      const { response } = await runStringBundle(
+        session,
+        descriptorId,
+        id,
+        encodeGlobal(STR, [element]),
+      );
+      assertOk(response);
+      return { id, response };
     }
 
     const finalize = (id: string) =>

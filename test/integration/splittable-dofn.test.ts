@@ -30,7 +30,7 @@ import {
   splitRequest,
 } from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
-import { assertOk } from "./support.js";
+import { assertOk, runStringBundle } from "./support.js";
 
 /**
  * Positions are the characters of a string. splitRestriction halves it;
@@ -80,16 +80,8 @@ for (const threads of [0, 2]) {
     });
     after(() => session.stop());
 
-    async function run(descriptorId: string, input: Uint8Array) {
-      const id = `sdf-${threads}-${next++}`;
-      const response = session.runner.processBundle(descriptorId, id);
-      await session.runner.sendData(id, "source", input);
-      const r = await response;
-      const output = r.error
-        ? []
-        : (valuesOf(STR, await session.runner.output(id, "sink")) as string[]);
-      return { response: r, output };
-    }
+    const run = (descriptorId: string, input: Uint8Array) =>
+      runStringBundle(session, descriptorId, `sdf-${threads}-${next++}`, input);
 
     test("every position of every restriction is processed exactly once", async () => {
       const { response, output } = await run(

@@ -1,6 +1,7 @@
 import { ByteReader, GLOBAL_WINDOW } from "../../coders/index.js";
 import type { fnApi, metricsApi } from "../../proto/index.js";
-import { coderOf, GLOBAL } from "../support/descriptors.js";
+import { coderOf, GLOBAL, STR, valuesOf } from "../support/descriptors.js";
+import type { WorkerSession } from "../support/worker-process.js";
 
 /** The int64 value of a sum MonitoringInfo with the given urn and label. */
 export function metricValue(
@@ -44,4 +45,24 @@ export async function until(
 export function assertOk(response: fnApi.InstructionResponse): void {
   if (response.error)
     throw new Error(`instruction ${response.instruction_id} failed:\n${response.error}`);
+}
+
+/**
+ * Runs bundle `id` of descriptor `descriptorId` on `input` (sent to the data
+ * source "source"); resolves with the response and the sink's string outputs
+ * (none when the bundle failed).
+ */
+export async function runStringBundle(
+  session: WorkerSession,
+  descriptorId: string,
+  id: string,
+  input: Uint8Array,
+): Promise<{ response: fnApi.InstructionResponse; output: string[] }> {
+  const response = session.runner.processBundle(descriptorId, id);
+  await session.runner.sendData(id, "source", input);
+  const r = await response;
+  const output = r.error
+    ? []
+    : (valuesOf(STR, await session.runner.output(id, "sink")) as string[]);
+  return { response: r, output };
 }

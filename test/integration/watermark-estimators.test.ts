@@ -8,7 +8,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fnApi, type wkt } from "../../proto/index.js";
-import { encodeGlobal, STR, valuesOf } from "../support/descriptors.js";
+import { encodeGlobal, STR } from "../support/descriptors.js";
 import {
   decodeSized,
   expandedDescriptor,
@@ -17,7 +17,7 @@ import {
   splitRequest,
 } from "../support/sdf.js";
 import { startWorkerSession, type WorkerSession } from "../support/worker-process.js";
-import { assertOk } from "./support.js";
+import { assertOk, runStringBundle } from "./support.js";
 
 const RANGE = `initialRestriction(s) { return { start: 0n, stop: BigInt(s.length) }; },`;
 
@@ -102,16 +102,8 @@ for (const threads of [0, 2]) {
     });
     after(() => session.stop());
 
-    async function run(descriptorId: string, input: Uint8Array) {
-      const id = `wm-${threads}-${next++}`;
-      const response = session.runner.processBundle(descriptorId, id);
-      await session.runner.sendData(id, "source", input);
-      const r = await response;
-      const output = r.error
-        ? []
-        : (valuesOf(STR, await session.runner.output(id, "sink")) as string[]);
-      return { response: r, output };
-    }
+    const run = (descriptorId: string, input: Uint8Array) =>
+      runStringBundle(session, descriptorId, `wm-${threads}-${next++}`, input);
 
     function onlyResidual(response: fnApi.InstructionResponse) {
       const roots = response.process_bundle.residual_roots;
