@@ -98,7 +98,9 @@ export class DynamicSplitter {
     } catch {
       return undefined; // the worker went away: the bundle fails on its own
     }
-    if (response.error || !this.running.has(id)) return undefined;
+    // Work the worker handed back runs even if its bundle ended meanwhile: the
+    // answer came before the bundle's end, and the primary no longer holds it.
+    if (response.error) return undefined;
     const body = response.process_bundle_split;
     const input: Uint8Array[] = [];
     for (const root of body.residual_roots) {
