@@ -15,6 +15,7 @@ import {
 import { pcollectionCoders } from "../../operations/pardo/coder-components.js";
 import { rangeProgress, type OffsetRange } from "../../operations/sdf/offset-range.js";
 import type { SharedOffsetRangeCell } from "../../operations/sdf/shared-offset-range.js";
+import { sizedElement } from "../../operations/sdf/restriction-steps.js";
 import {
   builtInState,
   encodeEstimatorState,
@@ -101,10 +102,7 @@ export function elementSplitter(
         coder.encode(
           {
             ...element,
-            value: {
-              key: { key: paired.key, value: { key: range, value: state } },
-              value: Number(range.stop - range.start),
-            },
+            value: sizedElement(paired.key, range, state, Number(range.stop - range.start)),
           },
           "nested",
         );

@@ -31,7 +31,7 @@ import { mainInputPCollection, pcollectionCoders } from "../pardo/coder-componen
 import { ParDoOperation } from "../pardo/pardo-operation.js";
 import { registerOperation, type OperationContext } from "../registry.js";
 import type { UserCodeSpec } from "../user-code/user-code-spec.js";
-import { PROCESS_SIZED_URN, sdfPayload, type SizedElement } from "./restriction-steps.js";
+import { PROCESS_SIZED_URN, sdfPayload, sizedElement } from "./restriction-steps.js";
 import {
   describeRestriction,
   isOffsetRange,
@@ -390,10 +390,7 @@ export class SdfProcessSizedOperation extends ParDoOperation {
     restriction: unknown,
     size: number,
   ): Uint8Array {
-    const value: SizedElement = {
-      key: { key: element.value, value: { key: restriction, value: state } },
-      value: size,
-    };
+    const value = sizedElement(element.value, restriction, state, size);
     try {
       return this.inputCoder.encode(
         { value, timestamp: element.timestamp, windows: element.windows, pane: element.pane },

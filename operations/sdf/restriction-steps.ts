@@ -39,6 +39,17 @@ interface KV<K = unknown, V = unknown> {
 /** `((element, (restriction, state)), size)` */
 export type SizedElement = KV<KV<unknown, KV<unknown, unknown>>, number>;
 
+/** The sized element of a restriction (the shape process-sized reads). */
+export const sizedElement = (
+  value: unknown,
+  restriction: unknown,
+  state: unknown,
+  size: number,
+): SizedElement => ({
+  key: { key: value, value: { key: restriction, value: state } },
+  value: size,
+});
+
 /** The SDF's ParDoPayload and user-code spec of a transform (errors name the transform). */
 export function sdfPayload(
   op: OperationContext,
@@ -173,10 +184,10 @@ class SplitAndSizeRestrictions extends RestrictionStep {
       const part = parts[i];
       const emit = (size: number): MaybePromise =>
         this.out.process(
-          withValue(element, {
-            key: { key: value, value: { key: part, value: state } },
-            value: this.methods.checkedSize(size, part),
-          } satisfies SizedElement),
+          withValue(
+            element,
+            sizedElement(value, part, state, this.methods.checkedSize(size, part)),
+          ),
         );
       const size = this.methods.restrictionSize(value, part);
       const pending = size instanceof Promise ? size.then(emit) : emit(size);
@@ -196,10 +207,10 @@ class TruncateSizedRestrictions extends RestrictionStep {
       if (truncated === undefined || truncated === null) return undefined;
       return then(this.methods.restrictionSize(paired.key, truncated), (size) =>
         this.out.process(
-          withValue(element, {
-            key: { key: paired.key, value: { key: truncated, value: state } },
-            value: this.methods.checkedSize(size, truncated),
-          } satisfies SizedElement),
+          withValue(
+            element,
+            sizedElement(paired.key, truncated, state, this.methods.checkedSize(size, truncated)),
+          ),
         ),
       );
     });
