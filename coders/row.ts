@@ -29,10 +29,11 @@ export class RowCoder extends BaseCoder<Row> {
   readonly minSize = 2;
   readonly schema: RowSchema;
   private readonly names: string[];
-  private readonly coders: Coder<unknown>[];
+  /** The (non-null) coder of each field, by field index. */
+  readonly fieldCoders: readonly Coder<unknown>[];
   private readonly nullable: boolean[];
   /** Field indexes in encoding order. */
-  private readonly order: number[];
+  readonly encodingOrder: readonly number[];
   private readonly hasNullable: boolean;
   private readonly bitmapBytes: number;
   private readonly identityOrder: boolean;
@@ -46,13 +47,13 @@ export class RowCoder extends BaseCoder<Row> {
     this.names = fields.map((f) => f.name);
     if (new Set(this.names).size !== this.names.length)
       throw new TypeError("schema has duplicate field names");
-    this.coders = fields.map((f) =>
+    this.fieldCoders = fields.map((f) =>
       nonNullFieldCoder(f.type, `${prefix}${f.name}`, (s, path) => new RowCoder(s, path)),
     );
     this.nullable = fields.map((f) => f.type.nullable === true);
     this.hasNullable = this.nullable.some((n) => n);
     this.bitmapBytes = (fields.length + 7) >> 3;
-    this.order = fields.map((_, i) => i);
+    this.encodingOrder = fields.map((_, i) => i);
     if (schema.encodingPositionsSet) {
       const order: number[] = new Array<number>(fields.length);
       fields.forEach((f, i) => {
@@ -62,9 +63,9 @@ export class RowCoder extends BaseCoder<Row> {
         }
         order[p] = i;
       });
-      this.order = order;
+      this.encodingOrder = order;
     }
-    this.identityOrder = this.order.every((f, k) => f === k);
+    this.identityOrder = this.encodingOrder.every((f, k) => f === k);
   }
 
   encodeTo(row: Row, w: ByteWriter): void {
@@ -95,11 +96,11 @@ export class RowCoder extends BaseCoder<Row> {
         w.writeByte(bits);
       }
     }
-    const order = this.order;
+    const order = this.encodingOrder;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const v = row[names[i]!];
-      if (v !== null && v !== undefined) this.coders[i]!.encodeTo(v, w, "nested");
+      if (v !== null && v !== undefined) this.fieldCoders[i]!.encodeTo(v, w, "nested");
     }
   }
 
@@ -114,7 +115,7 @@ export class RowCoder extends BaseCoder<Row> {
     r.skip(nb);
     const buf = r.buf;
     const names = this.names;
-    const coders = this.coders;
+    const coders = this.fieldCoders;
     const row: Row = {};
     if (this.identityOrder) {
       for (let i = 0; i < n; i++) {
@@ -124,7 +125,7 @@ export class RowCoder extends BaseCoder<Row> {
       }
       return row;
     }
-    const order = this.order;
+    const order = this.encodingOrder;
     const values: unknown[] = new Array<unknown>(n).fill(null);
     for (let k = 0; k < count; k++) {
       const i = order[k]!;

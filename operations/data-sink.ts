@@ -5,7 +5,7 @@
  * Batches (README "Vectorized DoFns") are encoded straight from their
  * columns, into the same bytes: the wire never sees a batch.
  */
-import type { ElementBatch, RowEncoder } from "../coders/columnar/index.js";
+import type { ElementBatch, PreparedRows } from "../coders/columnar/index.js";
 import type { Coder, WindowedValue } from "../coders/index.js";
 import type { ElementSink } from "./bundle-services.js";
 import { errorMessage, OperationError } from "./errors.js";
@@ -15,10 +15,16 @@ import { registerOperation, type OperationContext } from "./registry.js";
 
 export const DATA_SINK_URN = "beam:runner:sink:v1";
 
+/**
+ * Bytes of a batch's rows written between two `elementWritten` calls (the
+ * sink flushes by size at those calls).
+ */
+const SLICE_BYTES = 16 * 1024;
+
 /** How a sink encodes batches of its coder (undefined: it takes elements only). */
 export type BatchEncoderFactory = (
   coder: Coder<WindowedValue<unknown>>,
-) => ((batch: ElementBatch) => RowEncoder) | undefined;
+) => ((batch: ElementBatch) => PreparedRows) | undefined;
 
 let batchEncoders: BatchEncoderFactory | undefined;
 
@@ -30,7 +36,7 @@ export function registerBatchEncoder(factory: BatchEncoderFactory): void {
 export class DataSinkOperation implements Operation {
   readonly urn = DATA_SINK_URN;
   private sink: ElementSink | undefined;
-  private readonly prepareBatch: ((batch: ElementBatch) => RowEncoder) | undefined;
+  private readonly prepareBatch: ((batch: ElementBatch) => PreparedRows) | undefined;
   readonly takesBatches: boolean;
 
   constructor(
@@ -45,30 +51,29 @@ export class DataSinkOperation implements Operation {
   processBatch(batch: ElementBatch): MaybePromise {
     const sink = this.sink;
     if (!sink) throw new OperationError(this.transformId, this.urn, "batch before startBundle");
-    let encode: RowEncoder;
+    let prepared: PreparedRows;
     try {
-      encode = (this.prepareBatch as (batch: ElementBatch) => RowEncoder)(batch);
+      prepared = (this.prepareBatch as (batch: ElementBatch) => PreparedRows)(batch);
     } catch (err) {
       throw this.encodeError(err);
     }
-    return this.writeRows(sink, encode, batch.table.numRows, 0);
+    return this.writeRows(sink, prepared, 0);
   }
 
-  private writeRows(
-    sink: ElementSink,
-    encode: RowEncoder,
-    rows: number,
-    from: number,
-  ): MaybePromise {
-    const writer = sink.writer;
-    for (let i = from; i < rows; i++) {
+  /** Writes the rows from `from` on, a slice of about SLICE_BYTES at a time. */
+  private writeRows(sink: ElementSink, prepared: PreparedRows, from: number): MaybePromise {
+    for (let i = from; i < prepared.rows;) {
+      const writer = sink.writer;
       try {
-        encode(i, writer);
+        i = prepared.encodeRows(i, writer, writer.length + SLICE_BYTES);
       } catch (err) {
         throw this.encodeError(err);
       }
       const pending = sink.elementWritten();
-      if (pending) return pending.then(() => this.writeRows(sink, encode, rows, i + 1));
+      if (pending) {
+        const next = i;
+        return pending.then(() => this.writeRows(sink, prepared, next));
+      }
     }
     return undefined;
   }

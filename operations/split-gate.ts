@@ -80,6 +80,20 @@ export class SplitGate {
     return ok;
   }
 
+  /**
+   * Claims the next `n` elements at once (a columnar source claims a run of
+   * decoded rows); returns how many were below the stop bound.
+   */
+  claim(n: number): number {
+    this.lock();
+    const next = this.cells[INDEX] + 1;
+    const room = Math.max(0, this.cells[STOP] - next);
+    const claimed = n < room ? n : room;
+    this.cells[INDEX] += claimed;
+    this.unlock();
+    return claimed;
+  }
+
   /** Whether elements before the stop bound may still come (false once a split's primary is done). */
   get hasRoom(): boolean {
     return Atomics.load(this.cells, INDEX) + 1 < Atomics.load(this.cells, STOP);

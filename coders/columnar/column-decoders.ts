@@ -11,9 +11,12 @@ import {
   type Data,
   type DataType,
   Dictionary,
+  Float32,
   Float64,
+  Int16,
   Int32,
   Int64,
+  Int8,
   makeData,
   Utf8,
   Vector,
@@ -24,15 +27,33 @@ import { DOUBLE_URN } from "../double.js";
 import { CoderError } from "../errors.js";
 import { STRING_UTF8_URN } from "../string-utf8.js";
 import { VARINT_URN } from "../varint.js";
+import { ByteDictionary } from "./byte-dictionary.js";
 import { INCOMPLETE, lastRead, readUVarInt32, readVarInt64Halves } from "./varint-read.js";
 
 export { INCOMPLETE };
 
+/** The URNs of the row coder's own field coders (coders/row-fields.ts). */
+const BYTE_FIELD_URN = "beam:schema:byte";
+const INT16_FIELD_URN = "beam:schema:int16";
+const INT32_FIELD_URN = "beam:schema:int32";
+const FLOAT_FIELD_URN = "beam:schema:float";
+
 export interface ColumnDecoder {
   /** Reads one value into `row` from `b[p, end)`; the position after it, or INCOMPLETE. */
   read(b: Uint8Array, p: number, end: number, row: number): number;
-  /** Rows `[0, length)` as Arrow data; the decoder then starts a fresh column. */
-  finish(length: number): Data;
+  /**
+   * Rows `[0, length)` as Arrow data (with `nulls`, rows whose bit is clear
+   * are null: their cells were never read); the decoder then starts a fresh column.
+   */
+  finish(length: number, nulls?: Nulls): Data;
+  /** Row `row` is null (variable-length columns keep their offsets in order). */
+  skip?(row: number): void;
+}
+
+/** An Arrow validity bitmap (bit set: valid) and its count of nulls. */
+export interface Nulls {
+  nullBitmap: Uint8Array;
+  nullCount: number;
 }
 
 export interface ColumnKind {
@@ -81,8 +102,13 @@ class DoubleColumn implements ColumnDecoder {
     out[o + 7] = b[p]!;
     return p + 8;
   }
-  finish(length: number): Data {
-    const data = makeData({ type: new Float64(), length, data: this.values.subarray(0, length) });
+  finish(length: number, nulls?: Nulls): Data {
+    const data = makeData({
+      type: new Float64(),
+      length,
+      data: this.values.subarray(0, length),
+      ...nulls,
+    });
     this.values = new Float64Array(this.capacity);
     this.bytes = new Uint8Array(this.values.buffer);
     return data;
@@ -97,10 +123,10 @@ class VarIntColumn implements ColumnDecoder {
   read(b: Uint8Array, p: number, end: number, row: number): number {
     return readVarInt64Halves(b, p, end, this.halves, row * 2, VARINT_URN);
   }
-  finish(length: number): Data {
+  finish(length: number, nulls?: Nulls): Data {
     const values = new BigInt64Array(this.halves.buffer, 0, length);
     this.halves = new Int32Array(this.capacity * 2);
-    return makeData({ type: new Int64(), length, data: values });
+    return makeData({ type: new Int64(), length, data: values, ...nulls });
   }
 }
 
@@ -118,12 +144,127 @@ class BoolColumn implements ColumnDecoder {
     this.values[row] = v;
     return p + 1;
   }
-  finish(length: number): Data {
+  finish(length: number, nulls?: Nulls): Data {
     const bits = new Uint8Array((length + 7) >> 3);
     const values = this.values;
     for (let i = 0; i < length; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
     this.values = new Uint8Array(this.capacity);
-    return makeData({ type: new Bool(), length, data: bits });
+    return makeData({ type: new Bool(), length, data: bits, ...nulls });
+  }
+}
+
+/** Schema BYTE: one signed byte. */
+class Int8Column implements ColumnDecoder {
+  private values: Int8Array;
+  constructor(private readonly capacity: number) {
+    this.values = new Int8Array(capacity);
+  }
+  read(b: Uint8Array, p: number, end: number, row: number): number {
+    if (p >= end) return INCOMPLETE;
+    this.values[row] = b[p]!;
+    return p + 1;
+  }
+  finish(length: number, nulls?: Nulls): Data {
+    const data = makeData({
+      type: new Int8(),
+      length,
+      data: this.values.subarray(0, length),
+      ...nulls,
+    });
+    this.values = new Int8Array(this.capacity);
+    return data;
+  }
+}
+
+/** Schema INT16: two bytes, big-endian. */
+class Int16Column implements ColumnDecoder {
+  private values: Int16Array;
+  constructor(private readonly capacity: number) {
+    this.values = new Int16Array(capacity);
+  }
+  read(b: Uint8Array, p: number, end: number, row: number): number {
+    if (p + 2 > end) return INCOMPLETE;
+    this.values[row] = (b[p]! << 8) | b[p + 1]!;
+    return p + 2;
+  }
+  finish(length: number, nulls?: Nulls): Data {
+    const data = makeData({
+      type: new Int16(),
+      length,
+      data: this.values.subarray(0, length),
+      ...nulls,
+    });
+    this.values = new Int16Array(this.capacity);
+    return data;
+  }
+}
+
+const scratchHalves = new Int32Array(2);
+
+/**
+ * Schema INT32: a varint, in Java's 5-byte form (the unsigned 32-bit
+ * pattern) or Python's sign-extended 10-byte form, as the row coder reads it.
+ */
+class Int32VarIntColumn implements ColumnDecoder {
+  private values: Int32Array;
+  constructor(private readonly capacity: number) {
+    this.values = new Int32Array(capacity);
+  }
+  read(b: Uint8Array, p: number, end: number, row: number): number {
+    if (p < end && b[p]! < 0x80) {
+      this.values[row] = b[p]!;
+      return p + 1;
+    }
+    const q = readVarInt64Halves(b, p, end, scratchHalves, 0, INT32_FIELD_URN);
+    if (q === INCOMPLETE) return INCOMPLETE;
+    const lo = scratchHalves[0]!;
+    const hi = scratchHalves[1]!;
+    if (hi !== 0 && !(hi === -1 && lo < 0)) {
+      throw new CoderError({ urn: INT32_FIELD_URN, offset: p, expected: "an int32 varint" });
+    }
+    this.values[row] = lo;
+    return q;
+  }
+  finish(length: number, nulls?: Nulls): Data {
+    const data = makeData({
+      type: new Int32(),
+      length,
+      data: this.values.subarray(0, length),
+      ...nulls,
+    });
+    this.values = new Int32Array(this.capacity);
+    return data;
+  }
+}
+
+/** Schema FLOAT: a big-endian IEEE 754 single. */
+class Float32Column implements ColumnDecoder {
+  private values: Float32Array;
+  private bytes: Uint8Array;
+  constructor(private readonly capacity: number) {
+    this.values = new Float32Array(capacity);
+    this.bytes = new Uint8Array(this.values.buffer);
+  }
+  read(b: Uint8Array, p: number, end: number, row: number): number {
+    if (p + 4 > end) return INCOMPLETE;
+    const out = this.bytes;
+    const o = row * 4;
+    out[o] = b[p + 3]!;
+    out[o + 1] = b[p + 2]!;
+    out[o + 2] = b[p + 1]!;
+    out[o + 3] = b[p]!;
+    return p + 4;
+  }
+  finish(length: number, nulls?: Nulls): Data {
+    const data = makeData({
+      type: new Float32(),
+      length,
+      data: this.values.subarray(0, length),
+      ...nulls,
+    });
+    this.values = new Float32Array(this.capacity);
+    this.bytes = new Uint8Array(this.values.buffer);
+    return data;
   }
 }
 
@@ -170,7 +311,12 @@ class BytesColumn implements ColumnDecoder {
     if (at !== INCOMPLETE) this.runs.append(row, b, at, lastRead.length);
     return at === INCOMPLETE ? INCOMPLETE : at + lastRead.length;
   }
-  finish(length: number): Data {
+  /** A null cell: an empty run, so the offsets stay monotonic. */
+  skip(row: number): void {
+    const offsets = this.runs.offsets;
+    offsets[row + 1] = offsets[row]!;
+  }
+  finish(length: number, nulls?: Nulls): Data {
     const { offsets, bytes } = this.runs;
     this.runs = new ByteRuns(this.capacity);
     return makeData({
@@ -178,103 +324,55 @@ class BytesColumn implements ColumnDecoder {
       length,
       valueOffsets: offsets.subarray(0, length + 1),
       data: bytes.subarray(0, offsets[length]),
+      ...nulls,
     });
   }
 }
 
 /**
  * UTF-8 strings, dictionary-encoded: each distinct string's bytes are kept
- * once (found through an open-addressing hash table over the raw bytes, each
- * entry's hash kept to skip mismatches), and rows hold Int32 indices into
- * that dictionary. The dictionary outlives a batch (it only grows: a batch's
- * view of it never changes), so repeated keys are hashed but not stored
- * again; past `maxEntries` distinct strings it starts over.
+ * once (byte-dictionary.ts), and rows hold Int32 indices into that
+ * dictionary. The dictionary outlives a batch (it only grows: a batch's view
+ * of it never changes), so repeated keys are looked up but not stored again;
+ * past `maxEntries` distinct strings it starts over.
  */
 class Utf8DictionaryColumn implements ColumnDecoder {
   private indices: Int32Array;
-  private entries = new ByteRuns(64);
-  private hashes = new Int32Array(64);
-  private size = 0;
-  private slots = new Int32Array(256);
+  private dictionary = new ByteDictionary();
   private readonly maxEntries: number;
   constructor(private readonly capacity: number) {
     this.indices = new Int32Array(capacity);
     this.maxEntries = Math.max(1024, 4 * capacity);
   }
   read(b: Uint8Array, p: number, end: number, row: number): number {
+    if (p < end && b[p]! < 0x80) {
+      const n = b[p]!;
+      if (p + 1 + n > end) return INCOMPLETE;
+      this.indices[row] = this.dictionary.entryOf(b, p + 1, n);
+      return p + 1 + n;
+    }
     const at = runStart(b, p, end, STRING_UTF8_URN);
-    if (at !== INCOMPLETE) this.indices[row] = this.entryOf(b, at, lastRead.length);
-    return at === INCOMPLETE ? INCOMPLETE : at + lastRead.length;
+    if (at === INCOMPLETE) return INCOMPLETE;
+    this.indices[row] = this.dictionary.entryOf(b, at, lastRead.length);
+    return at + lastRead.length;
   }
-  private entryOf(b: Uint8Array, p: number, n: number): number {
-    let h = 0x811c9dc5;
-    for (let k = 0; k < n; k++) h = Math.imul(h ^ b[p + k]!, 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x45d9f3b);
-    h ^= h >>> 16;
-    const slots = this.slots;
-    const hashes = this.hashes;
-    const mask = slots.length - 1;
-    const { offsets, bytes } = this.entries;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = slots[s]! - 1;
-      if (e < 0) break;
-      if (hashes[e] !== h) continue;
-      const start = offsets[e]!;
-      if (offsets[e + 1]! - start !== n) continue;
-      let k = 0;
-      while (k < n && bytes[start + k] === b[p + k]) k++;
-      if (k === n) return e;
-    }
-    return this.insert(b, p, n, h);
-  }
-  private insert(b: Uint8Array, p: number, n: number, h: number): number {
-    const e = this.size++;
-    if (e + 1 >= this.entries.offsets.length) {
-      const offsets = new Int32Array(this.entries.offsets.length * 2);
-      offsets.set(this.entries.offsets);
-      this.entries.offsets = offsets;
-      const hashes = new Int32Array(offsets.length);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
-    this.hashes[e] = h;
-    this.entries.append(e, b, p, n);
-    if (this.size * 4 > this.slots.length) this.rehash();
-    else this.place(h, e);
-    return e;
-  }
-  private place(h: number, e: number): void {
-    const mask = this.slots.length - 1;
-    let s = h & mask;
-    while (this.slots[s] !== 0) s = (s + 1) & mask;
-    this.slots[s] = e + 1;
-  }
-  private rehash(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
-    for (let e = 0; e < this.size; e++) this.place(this.hashes[e]!, e);
-  }
-  finish(length: number): Data {
-    const { offsets, bytes } = this.entries;
+  finish(length: number, nulls?: Nulls): Data {
+    const { offsets, bytes, size } = this.dictionary;
     const dictionary = makeData({
       type: new Utf8(),
-      length: this.size,
-      valueOffsets: offsets.subarray(0, this.size + 1),
-      data: bytes.subarray(0, offsets[this.size]),
+      length: size,
+      valueOffsets: offsets.subarray(0, size + 1),
+      data: bytes.subarray(0, offsets[size]),
     });
     const data = makeData({
       type: utf8DictionaryType(),
       length,
       data: this.indices.subarray(0, length),
       dictionary: new Vector([dictionary]),
+      ...nulls,
     });
     this.indices = new Int32Array(this.capacity);
-    if (this.size > this.maxEntries) {
-      this.entries = new ByteRuns(64);
-      this.hashes = new Int32Array(64);
-      this.size = 0;
-      this.slots = new Int32Array(256);
-    }
+    if (size > this.maxEntries) this.dictionary = new ByteDictionary();
     return data;
   }
 }
@@ -298,6 +396,10 @@ const BUILT_IN: [
   [BOOL_URN, BoolColumn, () => new Bool(), identity],
   [BYTES_URN, BytesColumn, () => new Binary(), identity],
   [STRING_UTF8_URN, Utf8DictionaryColumn, utf8DictionaryType, identity],
+  [BYTE_FIELD_URN, Int8Column, () => new Int8(), identity],
+  [INT16_FIELD_URN, Int16Column, () => new Int16(), identity],
+  [INT32_FIELD_URN, Int32VarIntColumn, () => new Int32(), identity],
+  [FLOAT_FIELD_URN, Float32Column, () => new Float32(), identity],
 ];
 for (const [urn, Column, arrowType, toArrow] of BUILT_IN)
   registerColumnKind(urn, { decoder: (capacity) => new Column(capacity), arrowType, toArrow });

@@ -18,6 +18,6 @@ export {
   valueColumns,
   type BatchLimits,
 } from "./columnar-decoder.js";
-export { ColumnarEncoder, type RowEncoder } from "./columnar-encoder.js";
+export { ColumnarEncoder, type PreparedRows } from "./columnar-encoder.js";
 export { maxTimestamp, rowShape, type ElementBatch, type RowShape } from "./element-batch.js";
 export { batchFromValues } from "./batch-from-values.js";

@@ -5,10 +5,12 @@
  * element. A batch is handed on when it is full (the consumer's element and
  * byte bounds), when the window set or pane changes, and at the end of the
  * stream. Bytes of an element cut by a chunk boundary wait for the next
- * chunk. Each element claims its index from the split gate as it is decoded;
- * after a channel split the rest of the stream is ignored.
+ * chunk. The rows of each decoded run claim their element indexes from the
+ * split gate at once, before any of them is handed on: rows past a split's
+ * stop bound are dropped (they are the residual), and after a channel split
+ * the rest of the stream is ignored.
  */
-import { BATCH_FULL, ColumnarDecoder, INCOMPLETE } from "../../coders/columnar/index.js";
+import { ColumnarDecoder, INCOMPLETE } from "../../coders/columnar/index.js";
 import type { DataInputOperation } from "../data-input.js";
 import { registerDataSourceVariant, DATA_SOURCE_URN } from "../data-source.js";
 import { OperationError } from "../errors.js";
@@ -26,7 +28,10 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
   /** Bytes of an element that the last chunk cut. */
   private carry: Uint8Array = EMPTY;
   private window: Uint8Array = EMPTY;
-  private decoded = 0;
+  /** Rows handed on in earlier batches of this bundle. */
+  private taken = 0;
+  /** Rows of the current batch whose element indexes were claimed. */
+  private claimed = 0;
 
   constructor(
     readonly transformId: string,
@@ -42,7 +47,8 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
   startBundle(): void {
     this.splitGate.reset();
     this.carry = EMPTY;
-    this.decoded = 0;
+    this.taken = 0;
+    this.claimed = 0;
     this.decoder.take(); // a failed bundle may have left rows
   }
 
@@ -70,7 +76,7 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
       throw new OperationError(
         this.transformId,
         this.urn,
-        `cannot decode element ${this.decoded} with coder ${JSON.stringify(this.coderId)}: the stream ends inside it (${this.carry.length} bytes)`,
+        `cannot decode element ${this.taken + this.claimed} with coder ${JSON.stringify(this.coderId)}: the stream ends inside it (${this.carry.length} bytes)`,
       );
     }
     return this.flush();
@@ -80,41 +86,43 @@ export class ColumnarDataSourceOperation implements DataInputOperation {
     const decoder = this.decoder;
     let p = from;
     for (;;) {
-      let q: number;
+      let status: number;
       try {
-        q = p < b.length ? decoder.next(b, p, b.length) : INCOMPLETE;
+        status = decoder.decode(b, p, b.length);
       } catch (err) {
         throw new OperationError(
           this.transformId,
           this.urn,
-          `cannot decode element ${this.decoded} with coder ${JSON.stringify(this.coderId)}`,
+          `cannot decode element ${this.taken + decoder.pending} with coder ${JSON.stringify(this.coderId)}`,
           { cause: err },
         );
       }
-      if (q === INCOMPLETE) {
+      p = decoder.position;
+      // The rows of this run claim their element indexes at once.
+      const decoded = decoder.pending - this.claimed;
+      const claimed = decoded > 0 ? this.splitGate.claim(decoded) : 0;
+      this.claimed += claimed;
+      if (claimed < decoded) {
+        decoder.dropLast(decoded - claimed); // residual: past the split's stop bound
+        this.carry = EMPTY;
+        return this.flush();
+      }
+      if (status === INCOMPLETE) {
         // A copy: `b` may be the reused window buffer.
         this.carry = p < b.length ? Uint8Array.prototype.slice.call(b, p) : EMPTY;
         return undefined;
       }
-      if (q === BATCH_FULL) {
-        const at = p;
-        const pending = this.flush();
-        if (pending) return pending.then(() => afterTurnIfDue(() => this.decode(b, at)));
-        if (turnDue()) return nextTurn().then(() => this.decode(b, at));
-        continue;
-      }
-      if (!this.splitGate.claimNext()) {
-        this.decoder.dropLast(); // residual: past the split's stop bound
-        this.carry = EMPTY;
-        return this.flush();
-      }
-      this.decoded++;
-      p = q;
+      const at = p;
+      const pending = this.flush();
+      if (pending) return pending.then(() => afterTurnIfDue(() => this.decode(b, at)));
+      if (turnDue()) return nextTurn().then(() => this.decode(b, at));
     }
   }
 
   private flush(): MaybePromise {
     const batch = this.decoder.take();
+    this.taken += this.claimed;
+    this.claimed = 0;
     return batch ? deliverBatch(this.receiver, batch) : undefined;
   }
 }

@@ -96,10 +96,11 @@ function decodeInCuts(decoder: ColumnarDecoder, bytes: Uint8Array, cut: number):
     let p = 0;
     for (;;) {
       if (p === b.length) return b.subarray(p);
-      const q = decoder.next(b, p, b.length);
-      if (q === INCOMPLETE) return b.subarray(p);
-      if (q === BATCH_FULL) batches.push(decoder.take() as ElementBatch);
-      else p = q;
+      const status = decoder.decode(b, p, b.length);
+      p = decoder.position;
+      if (status === INCOMPLETE) return b.subarray(p);
+      assert.equal(status, BATCH_FULL);
+      batches.push(decoder.take() as ElementBatch);
     }
   };
   carry = feed(carry);
