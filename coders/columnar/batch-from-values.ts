@@ -44,7 +44,10 @@ export function batchFromValues(
     const cells = values.map(field);
     const kind = kinds?.[c]?.[1];
     columns[name] = kind
-      ? vectorFromArray(cells.map(kind.toArrow), kind.arrowType())
+      ? vectorFromArray(
+          cells.map((c) => (c === null || c === undefined ? null : kind.toArrow(c))),
+          kind.arrowType(),
+        )
       : vectorFromArray(cells);
   });
   return {
