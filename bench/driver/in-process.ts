@@ -12,6 +12,8 @@ import { BundleProcessor, type InboundSource } from "../../harness/bundle/bundle
 import type { InboundItem } from "../../harness/data/inbound.js";
 import type { BundleServices, ElementSink } from "../../operations/bundle-services.js";
 import type { fnApi } from "../../proto/index.js";
+import type { Encoded } from "./pipelines.js";
+import type { Measured } from "./session.js";
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -68,7 +70,8 @@ export async function inProcessStage(
 ): Promise<{ run(chunks: readonly Uint8Array[]): Promise<number>; close(): Promise<void> }> {
   const processor = await BundleProcessor.create(descriptor);
   const [sourceId] = [...processor.dataInputs.keys()];
-  if (sourceId === undefined) throw new Error("in-process stage: the descriptor has no data source");
+  if (sourceId === undefined)
+    throw new Error("in-process stage: the descriptor has no data source");
   let bundles = 0;
   return {
     async run(chunks) {
@@ -78,4 +81,48 @@ export async function inProcessStage(
     },
     close: () => processor.teardown(),
   };
+}
+
+/**
+ * Runs a warm-up bundle of `input`, then `reps` bundles; the measurement of
+ * the median one (CPU is this process's: the stage runs on this thread).
+ * Every bundle's output must be `expectOutputBytes` long.
+ */
+export async function measureStage(
+  descriptor: fnApi.ProcessBundleDescriptor,
+  input: Encoded,
+  options: { reps: number; expectOutputBytes: number },
+): Promise<Measured> {
+  const stage = await inProcessStage(descriptor);
+  try {
+    const check = (bytes: number): void => {
+      if (bytes !== options.expectOutputBytes)
+        throw new Error(
+          `in-process bundle output ${bytes} bytes, expected ${options.expectOutputBytes}`,
+        );
+    };
+    check(await stage.run(input.chunks));
+    const runs: Measured[] = [];
+    for (let i = 0; i < options.reps; i++) {
+      const cpu = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      check(await stage.run(input.chunks));
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const used = process.cpuUsage(cpu);
+      runs.push({
+        elements: input.elements,
+        bytes: input.bytes,
+        seconds,
+        elementsPerSec: input.elements / seconds,
+        mbPerSec: input.bytes / 1e6 / seconds,
+        cpuNsPerElement: ((used.user + used.system) * 1e3) / input.elements,
+        peakRssMb: process.resourceUsage().maxRSS / 1e3,
+        runnerCpuNsPerElement: 0,
+      });
+    }
+    runs.sort((a, b) => a.seconds - b.seconds);
+    return runs[runs.length >> 1]!;
+  } finally {
+    await stage.close();
+  }
 }
