@@ -14,6 +14,7 @@
  */
 import { DataType, Precision, type Data, type Vector } from "apache-arrow";
 import { fromArrow, rowShape, type ElementBatch } from "../../coders/columnar/index.js";
+import type { BoundedWindow } from "../../coders/index.js";
 import {
   PrecombineOperation,
   registerPrecombineVariant,
@@ -63,9 +64,33 @@ export class ColumnarPrecombineOperation extends PrecombineOperation {
   /** This precombine's per-element path, as a receiver of rows. */
   private readonly rows: Receiver = { process: (element) => this.process(element) };
 
+  /**
+   * Entries of the table by window id and key value, for key values a Map
+   * tells apart exactly as their encodings do (strings, booleans, bigints,
+   * numbers but -0 and NaN): a key of an earlier batch is found without
+   * encoding it. It holds only entries in the table: cleared whenever
+   * entries leave the table.
+   */
+  private readonly known = new Map<string, Map<unknown, PrecombineEntry>>();
+
   override async setup(): Promise<void> {
     await super.setup();
     this.fn = FAST_FNS[this.host.builtinName ?? ""];
+  }
+
+  override startBundle(): void {
+    super.startBundle();
+    this.known.clear();
+  }
+
+  override finishBundle(): MaybePromise {
+    this.known.clear();
+    return super.finishBundle();
+  }
+
+  protected override evictIfFull(): MaybePromise {
+    if (this.table.size > this.options.maxKeys) this.known.clear();
+    return super.evictIfFull();
   }
 
   processBatch(batch: ElementBatch): MaybePromise {
@@ -140,7 +165,7 @@ export class ColumnarPrecombineOperation extends PrecombineOperation {
     fn: number,
     from: number,
   ): Promise<number> | undefined {
-    const { keys, values, entries, keyIds, rowBase, length } = chunk;
+    const { keys, values, entries, rowBase, length } = chunk;
     const rowSlots = keys.slots;
     const { windows, timestamps } = batch;
     const w = windowIds.length;
@@ -155,9 +180,13 @@ export class ColumnarPrecombineOperation extends PrecombineOperation {
         let entry = entries[cell];
         if (entry === undefined) {
           const size = this.table.size;
-          const key = keys.keyOf(slot);
-          const keyId = (keyIds[slot] ??= this.encoded("key", key));
-          entry = this.entryFor(keyId + windowIds[k]!, key, windows[k]!, timestamps[rowBase + i]!);
+          entry = this.entryOfSlot(
+            chunk,
+            slot,
+            windowIds[k]!,
+            windows[k]!,
+            timestamps[rowBase + i]!,
+          );
           if (this.table.size > size) created = true;
           entries[cell] = entry;
         } else if (combines) {
@@ -172,6 +201,36 @@ export class ColumnarPrecombineOperation extends PrecombineOperation {
       }
     }
     return undefined;
+  }
+
+  /** The entry of a slot's key in a window, as `entryFor` gives it (from `known` when there). */
+  private entryOfSlot(
+    chunk: Chunk,
+    slot: number,
+    windowId: string,
+    window: BoundedWindow,
+    timestamp: bigint,
+  ): PrecombineEntry {
+    const key = chunk.keys.keyOf(slot);
+    const kind = typeof key;
+    const knowable =
+      kind === "string" ||
+      kind === "bigint" ||
+      kind === "boolean" ||
+      (kind === "number" && key === key && !Object.is(key, -0));
+    let known = this.known.get(windowId);
+    const seen = knowable ? known?.get(key) : undefined;
+    if (seen) {
+      this.combineTimestamp(seen, timestamp);
+      return seen;
+    }
+    const keyId = (chunk.keyIds[slot] ??= this.encoded("key", key));
+    const entry = this.entryFor(keyId + windowId, key, window, timestamp);
+    if (knowable) {
+      if (!known) this.known.set(windowId, (known = new Map()));
+      known.set(key, entry);
+    }
+    return entry;
   }
 
   /** `entry.accumulator = addInput(entry.accumulator, x)` with the built-in's own arithmetic. */
