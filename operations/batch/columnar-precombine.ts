@@ -5,7 +5,8 @@
  * reads (keys: dictionary-encoded strings, Utf8, Int64, Float64, Binary, Bool;
  * values: Float64, or Int64 of safe integers; no nulls), the rows are added
  * to the precombine's own table straight from the columns: each distinct key
- * of the batch is encoded and looked up once, and the accumulators are
+ * of the batch is looked up once (and encoded only when the table does not
+ * hold it yet, see `known`), and the accumulators are
  * updated in row order with the built-in's arithmetic, so the result is
  * exactly the per-element path's (same floating-point sums, same bigint
  * promotion: an add that would leave the safe-integer range goes through the
@@ -25,7 +26,13 @@ import type { MaybePromise, Receiver } from "../operation.js";
 import { deliverBatch } from "./batch-delivery.js";
 
 /** The built-ins added on columns, by the code the row loop switches on. */
-const FAST_FNS: Readonly<Record<string, number>> = { sum: 0, count: 1, min: 2, max: 3, mean: 4 };
+const FAST_FNS: ReadonlyMap<string, number> = new Map([
+  ["sum", 0],
+  ["count", 1],
+  ["min", 2],
+  ["max", 3],
+  ["mean", 4],
+]);
 const SUM = 0;
 const COUNT = 1;
 const MIN = 2;
@@ -75,7 +82,7 @@ export class ColumnarPrecombineOperation extends PrecombineOperation {
 
   override async setup(): Promise<void> {
     await super.setup();
-    this.fn = FAST_FNS[this.host.builtinName ?? ""];
+    this.fn = FAST_FNS.get(this.host.builtinName ?? "");
   }
 
   override startBundle(): void {
