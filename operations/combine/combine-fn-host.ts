@@ -12,7 +12,12 @@
  */
 import { pipelineApi } from "../../proto/index.js";
 import { errorMessage, OperationError, UserCodeError } from "../errors.js";
-import { FIREFLY_COMBINEFN_URN, loadCombineFn, type CombineFn } from "./combine-fn.js";
+import {
+  builtinSpecOf,
+  FIREFLY_COMBINEFN_URN,
+  loadCombineFn,
+  type CombineFn,
+} from "./combine-fn.js";
 
 function message(err: unknown): string {
   return errorMessage(err);
@@ -31,6 +36,7 @@ export class CombineFnHost {
   readonly accumulatorCoderId: string;
   private readonly spec: pipelineApi.FunctionSpec;
   private loaded: CombineFn | undefined;
+  private builtin: string | undefined;
 
   constructor(
     readonly transformId: string,
@@ -67,6 +73,12 @@ export class CombineFnHost {
     } catch (err) {
       throw new OperationError(this.transformId, this.urn, message(err), { cause: err });
     }
+    this.builtin = builtinSpecOf(this.spec)?.builtin;
+  }
+
+  /** The name of the built-in CombineFn (`"sum"`, ...) once `setup` loaded one; else undefined. */
+  get builtinName(): string | undefined {
+    return this.loaded ? this.builtin : undefined;
   }
 
   private get fn(): CombineFn {

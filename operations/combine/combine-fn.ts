@@ -36,6 +36,21 @@ export function validateCombineFn(fn: unknown, what: string): CombineFn {
   return fn as CombineFn;
 }
 
+/** The `{builtin, config}` a CombineFn spec names, or undefined for a user CombineFn. */
+export function builtinSpecOf(
+  spec: pipelineApi.FunctionSpec,
+): { builtin: string; config: unknown } | undefined {
+  let json: { builtin?: unknown; config?: unknown } | undefined;
+  try {
+    json = JSON.parse(Buffer.from(spec.payload).toString("utf8")) as typeof json;
+  } catch {
+    return undefined; // parseUserCodeSpec reports it
+  }
+  return json && typeof json.builtin === "string"
+    ? { builtin: json.builtin, config: json.config }
+    : undefined;
+}
+
 /** Loads the CombineFn a FunctionSpec names. */
 export async function loadCombineFn(
   spec: pipelineApi.FunctionSpec | undefined,
@@ -45,13 +60,8 @@ export async function loadCombineFn(
       `CombineFn URN ${JSON.stringify(spec?.urn ?? "")} is not supported: Firefly runs ${FIREFLY_COMBINEFN_URN}`,
     );
   }
-  let json: { builtin?: unknown; config?: unknown } | undefined;
-  try {
-    json = JSON.parse(Buffer.from(spec.payload).toString("utf8")) as typeof json;
-  } catch {
-    json = undefined; // parseUserCodeSpec reports it
-  }
-  if (json && typeof json.builtin === "string") return builtinCombineFn(json.builtin, json.config);
+  const builtin = builtinSpecOf(spec);
+  if (builtin) return builtinCombineFn(builtin.builtin, builtin.config);
   const userSpec = parseUserCodeSpec(spec.payload, "CombineFn");
   const exported = await loadUserExport(userSpec);
   let fn: unknown = exported;

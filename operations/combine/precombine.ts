@@ -36,7 +36,8 @@ export const DEFAULT_PRECOMBINE_MAX_KEYS = 10_000;
 /** How an entry's output timestamp is derived from its inputs' timestamps. */
 export type TimestampCombiner = "END_OF_WINDOW" | "EARLIEST" | "LATEST";
 
-interface Entry {
+/** One (key, window) of the table: its accumulator and output timestamp so far. */
+export interface PrecombineEntry {
   key: unknown;
   window: BoundedWindow;
   accumulator: unknown;
@@ -52,14 +53,15 @@ export interface PrecombineOptions {
 
 export class PrecombineOperation implements Operation {
   readonly urn = COMBINE_PER_KEY_PRECOMBINE_URN;
-  private readonly table = new Map<string, Entry>();
+  /** Entries by table id: the nested encoding of the key, then of the window (latin1). */
+  protected readonly table = new Map<string, PrecombineEntry>();
   private readonly writer = new ByteWriter(256);
 
   constructor(
     readonly transformId: string,
-    private readonly host: CombineFnHost,
-    private readonly out: Receiver,
-    private readonly options: PrecombineOptions,
+    protected readonly host: CombineFnHost,
+    protected readonly out: Receiver,
+    protected readonly options: PrecombineOptions,
   ) {}
 
   setup(): Promise<void> {
@@ -72,7 +74,7 @@ export class PrecombineOperation implements Operation {
 
   process(element: WindowedValue<unknown>): MaybePromise {
     const kv = kvInput(this.transformId, this.urn, element, "KV<K, V>");
-    const { keyCoder, windowCoder, timestampCombiner } = this.options;
+    const { keyCoder, windowCoder } = this.options;
     const writer = this.writer;
     writer.reset();
     this.encode("key", keyCoder, kv.key);
@@ -83,26 +85,48 @@ export class PrecombineOperation implements Operation {
       writer.pos = keyLength; // the encoded key, then this window
       this.encode("window", windowCoder, window);
       const id = writer.buf.toString("latin1", 0, writer.pos);
-      let entry = this.table.get(id);
-      if (entry === undefined) {
-        entry = {
-          key: kv.key,
-          window,
-          accumulator: this.host.createAccumulator(),
-          timestamp: element.timestamp,
-        };
-        this.table.set(id, entry);
-      } else if (timestampCombiner === "EARLIEST") {
-        if (element.timestamp < entry.timestamp) entry.timestamp = element.timestamp;
-      } else if (timestampCombiner === "LATEST") {
-        if (element.timestamp > entry.timestamp) entry.timestamp = element.timestamp;
-      }
+      const entry = this.entryFor(id, kv.key, window, element.timestamp);
       entry.accumulator = this.host.addInput(entry.accumulator, kv.value);
     }
-    if (this.table.size > this.options.maxKeys) {
-      return this.flush(this.table.size - Math.floor((this.options.maxKeys * 9) / 10));
+    return this.evictIfFull();
+  }
+
+  /**
+   * The entry of table id `id` (created with a fresh accumulator if absent),
+   * its timestamp updated with `timestamp` as the timestamp combiner says.
+   */
+  protected entryFor(
+    id: string,
+    key: unknown,
+    window: BoundedWindow,
+    timestamp: bigint,
+  ): PrecombineEntry {
+    let entry = this.table.get(id);
+    if (entry === undefined) {
+      entry = { key, window, accumulator: this.host.createAccumulator(), timestamp };
+      this.table.set(id, entry);
+    } else {
+      this.combineTimestamp(entry, timestamp);
     }
-    return undefined;
+    return entry;
+  }
+
+  /** Takes an input timestamp into an existing entry's (EARLIEST or LATEST). */
+  protected combineTimestamp(entry: PrecombineEntry, timestamp: bigint): void {
+    const combiner = this.options.timestampCombiner;
+    if (combiner === "EARLIEST") {
+      if (timestamp < entry.timestamp) entry.timestamp = timestamp;
+    } else if (combiner === "LATEST") {
+      if (timestamp > entry.timestamp) entry.timestamp = timestamp;
+    }
+  }
+
+  /** The nested encoding of a key or window, as the latin1 string table ids are made of. */
+  protected encoded(what: "key" | "window", value: unknown): string {
+    const writer = this.writer;
+    writer.reset();
+    this.encode(what, what === "key" ? this.options.keyCoder : this.options.windowCoder, value);
+    return writer.buf.toString("latin1", 0, writer.pos);
   }
 
   /** Appends the nested encoding of a key or window to the table-key writer. */
@@ -117,6 +141,14 @@ export class PrecombineOperation implements Operation {
         { cause: err },
       );
     }
+  }
+
+  /** Past `maxKeys` entries, emits the oldest ones down to nine tenths of it. */
+  protected evictIfFull(): MaybePromise {
+    if (this.table.size > this.options.maxKeys) {
+      return this.flush(this.table.size - Math.floor((this.options.maxKeys * 9) / 10));
+    }
+    return undefined;
   }
 
   finishBundle(): MaybePromise {
@@ -137,7 +169,7 @@ export class PrecombineOperation implements Operation {
     return undefined;
   }
 
-  private outputOf(entry: Entry): WindowedValue<unknown> {
+  private outputOf(entry: PrecombineEntry): WindowedValue<unknown> {
     return {
       value: { key: entry.key, value: this.host.compact(entry.accumulator) },
       timestamp:
@@ -169,6 +201,30 @@ export function precombineMaxKeys(options: Readonly<Record<string, unknown>>): n
   return positiveIntegerOption(options, PRECOMBINE_MAX_KEYS_OPTION, DEFAULT_PRECOMBINE_MAX_KEYS);
 }
 
+/** What the precombine factory built, for a variant to build on. */
+export interface PrecombineParts {
+  transformId: string;
+  host: CombineFnHost;
+  out: Receiver;
+  options: PrecombineOptions;
+  /**
+   * The input PCollection's element coder (KV) and the KV's value coder;
+   * undefined when Firefly cannot build them (the precombine itself needs
+   * only the key and window coders).
+   */
+  coders: { input: Coder<unknown> | undefined; value: Coder<unknown> | undefined };
+}
+
+/** Another precombine operation for some inputs (e.g. columnar batches), or undefined. */
+export type PrecombineVariant = (parts: PrecombineParts) => PrecombineOperation | undefined;
+
+const variants: PrecombineVariant[] = [];
+
+/** Adds a precombine variant, tried before the element-wise precombine. */
+export function registerPrecombineVariant(variant: PrecombineVariant): void {
+  variants.push(variant);
+}
+
 registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {
   const urn = COMBINE_PER_KEY_PRECOMBINE_URN;
   const host = new CombineFnHost(op.transformId, urn, op.transform.spec.payload);
@@ -176,26 +232,47 @@ registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {
   if (inputs.length !== 1) {
     throw new OperationError(op.transformId, urn, `expected one input, found ${inputs.length}`);
   }
-  let options: PrecombineOptions;
+  const out = onlyOutput(op, urn);
+  const optionalCoder = (coderId: string): Coder<unknown> | undefined => {
+    try {
+      return op.coder(coderId);
+    } catch {
+      return undefined;
+    }
+  };
+  let parts: PrecombineParts;
   try {
     const coders = pcollectionCoders(op.descriptor, inputs[0]);
-    if (coders.keyCoderId === undefined) {
+    if (coders.keyCoderId === undefined || coders.kvValueCoderId === undefined) {
       throw new Error(`the input PCollection ${JSON.stringify(inputs[0])} is not of KVs`);
     }
     const pcollection = op.descriptor.pcollections.get(inputs[0]);
     const strategy = op.descriptor.windowing_strategies.get(
       pcollection?.windowing_strategy_id ?? "",
     );
-    options = {
-      keyCoder: op.coder(coders.keyCoderId),
-      windowCoder: op.coder(coders.windowCoderId),
-      timestampCombiner: timestampCombinerOf(strategy),
-      maxKeys: precombineMaxKeys(op.limits.pipelineOptions),
+    parts = {
+      transformId: op.transformId,
+      host,
+      out,
+      options: {
+        keyCoder: op.coder(coders.keyCoderId),
+        windowCoder: op.coder(coders.windowCoderId),
+        timestampCombiner: timestampCombinerOf(strategy),
+        maxKeys: precombineMaxKeys(op.limits.pipelineOptions),
+      },
+      coders: {
+        input: optionalCoder(coders.valueCoderId),
+        value: optionalCoder(coders.kvValueCoderId),
+      },
     };
   } catch (err) {
     throw new OperationError(op.transformId, urn, errorMessage(err), {
       cause: err,
     });
   }
-  return new PrecombineOperation(op.transformId, host, onlyOutput(op, urn), options);
+  for (const variant of variants) {
+    const operation = variant(parts);
+    if (operation) return operation;
+  }
+  return new PrecombineOperation(parts.transformId, parts.host, parts.out, parts.options);
 });

@@ -2,13 +2,16 @@
  * Batch DoFns end to end on the local runner, inline and on 2 threads:
  * `mapBatches` after a runner-side boundary (its stage's data source decodes
  * into columns), consecutive batch steps, a per-element step on each side,
- * and a combinePerKey over the batch outputs, with exact results.
+ * and a combinePerKey over the batch outputs (precombined on columns), with
+ * exact results.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { ColumnarPrecombineOperation } from "../../operations/batch/columnar-precombine.js";
+import { CombineFnHost } from "../../operations/combine/combine-fn-host.js";
 import { pipelineApi } from "../../proto/index.js";
 import { kv, Pipeline } from "../../src/pipeline/index.js";
 
@@ -53,6 +56,54 @@ for (const threads of [0, 2]) {
       for (const { key, value } of input)
         expected.set(key, (expected.get(key) ?? 0) + value * 2 + 1);
       assert.deepEqual(readLines(prefix), [...expected].map(([k, v]) => `${k}=${v}`).sort());
+    });
+
+    it("combinePerKey('sum') after mapBatches precombines on columns; int64 sums past 2^53 are exact", async () => {
+      const calls = { batches: 0, addInputs: 0 };
+      const processBatch = ColumnarPrecombineOperation.prototype.processBatch;
+      const addInput = CombineFnHost.prototype.addInput;
+      ColumnarPrecombineOperation.prototype.processBatch = function (batch) {
+        calls.batches++;
+        return processBatch.call(this, batch);
+      };
+      CombineFnHost.prototype.addInput = function (acc, x) {
+        calls.addInputs++;
+        return addInput.call(this, acc, x);
+      };
+      try {
+        const p = new Pipeline({ runner: "local", threads });
+        const input = Array.from({ length: N }, (_, i) => ({
+          key: `k${i % 5}`,
+          value: 2 ** 44 + i,
+        }));
+        const prefix = path.join(root, `int-sums-${threads}`);
+        p.create(input, { coder: kv("string", "varint") })
+          .reshuffle()
+          .mapBatches((batch) => ({ key: batch.getChild("key"), value: batch.getChild("value") }), {
+            batchSize: 500,
+          })
+          .combinePerKey("sum")
+          .map((e) => `${e.key}=${String(e.value)}`, { coder: "string" })
+          .writeText(prefix);
+        const result = await p.run();
+        assert.equal(result.state, "DONE");
+        const expected = new Map<string, bigint>();
+        for (const { key, value } of input)
+          expected.set(key, (expected.get(key) ?? 0n) + BigInt(value));
+        assert.ok(
+          [...expected.values()].every((v) => v > 2n ** 53n),
+          "the sums leave the safe range",
+        );
+        assert.deepEqual(readLines(prefix), [...expected].map(([k, v]) => `${k}=${v}`).sort());
+        if (threads === 0) {
+          // In this process: the precombine took the batches, and only adds past 2^53 called addInput.
+          assert.ok(calls.batches > 0, "the precombine took batches");
+          assert.ok(calls.addInputs < N / 2, `addInput calls: ${calls.addInputs}`);
+        }
+      } finally {
+        ColumnarPrecombineOperation.prototype.processBatch = processBatch;
+        CombineFnHost.prototype.addInput = addInput;
+      }
     });
 
     it("parDo with a processBatch DoFn after a per-element map, batch outputs as elements", async () => {
