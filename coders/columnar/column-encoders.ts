@@ -63,10 +63,35 @@ function holdsNumbers(data: Data): boolean {
   return data.typeId === Type.Int && (type.bitWidth ?? 64) <= 32;
 }
 
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
+/** Float64 cells: the column's little-endian bytes, reversed (big-endian on the wire). */
+class Float64Cells implements CellEncoder {
+  private readonly bytes: Uint8Array;
+  private readonly offset: number;
+  constructor(data: Data) {
+    const values = data.values as Float64Array;
+    this.bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    this.offset = data.offset;
+  }
+  write(i: number, w: ByteWriter): void {
+    w.ensure(8);
+    const src = this.bytes;
+    const o = (this.offset + i) * 8;
+    const b = w.buf;
+    const p = w.pos;
+    b[p] = src[o + 7]!;
+    b[p + 1] = src[o + 6]!;
+    b[p + 2] = src[o + 5]!;
+    b[p + 3] = src[o + 4]!;
+    b[p + 4] = src[o + 3]!;
+    b[p + 5] = src[o + 2]!;
+    b[p + 6] = src[o + 1]!;
+    b[p + 7] = src[o]!;
+    w.pos = p + 8;
+  }
+}
 
-class DoubleCells implements CellEncoder {
+/** Other number cells (float32, ints up to 32 bits) as doubles. */
+class NumberDoubleCells implements CellEncoder {
   private readonly values: ArrayLike<number>;
   private readonly offset: number;
   constructor(data: Data) {
@@ -74,25 +99,14 @@ class DoubleCells implements CellEncoder {
     this.offset = data.offset;
   }
   write(i: number, w: ByteWriter): void {
-    w.ensure(8);
-    f64[0] = this.values[this.offset + i]!;
-    const b = w.buf;
-    const p = w.pos;
-    b[p] = f64Bytes[7]!;
-    b[p + 1] = f64Bytes[6]!;
-    b[p + 2] = f64Bytes[5]!;
-    b[p + 3] = f64Bytes[4]!;
-    b[p + 4] = f64Bytes[3]!;
-    b[p + 5] = f64Bytes[2]!;
-    b[p + 6] = f64Bytes[1]!;
-    b[p + 7] = f64Bytes[0]!;
-    w.pos = p + 8;
+    w.writeDouble(this.values[this.offset + i]!);
   }
 }
 
-registerColumnEncoder(DOUBLE_URN, (data) =>
-  holdsNumbers(data) ? new DoubleCells(data) : undefined,
-);
+registerColumnEncoder(DOUBLE_URN, (data) => {
+  if (!holdsNumbers(data)) return undefined;
+  return data.values instanceof Float64Array ? new Float64Cells(data) : new NumberDoubleCells(data);
+});
 
 /** Int64 cells as varints, from the column's int32 halves. */
 class Int64VarIntCells implements CellEncoder {

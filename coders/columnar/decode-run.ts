@@ -120,32 +120,38 @@ export function compileRun(plan: RunPlan): DecodeRun {
     `return function decodeRun(b, p, end, s) {`,
     `let rows = s.rows, bytes = s.bytes, header = s.header, status = ${INCOMPLETE};`,
     `const maxRows = s.maxRows, maxBytes = s.maxBytes, ts = s.ts;`,
-    `try {`,
     `for (;;) {`,
     `if (rows === maxRows || bytes >= maxBytes) { status = ${BATCH_FULL}; break; }`,
-    `let q = p + 12;`,
+    // After the first row, an element whose bytes after the timestamp start
+    // with the batch's window set and pane is read from there on (the same
+    // bytes parse the same); any other is parsed, and ends the batch.
+    `let q = -1, h = p + 8, hn = 0;`,
+    `if (rows > 0) {`,
+    `  hn = header.length;`,
+    `  if (h + hn <= end) { let k = 0; while (k < hn && b[h + k] === header[k]) k++; if (k === hn) q = h + hn; }`,
+    `}`,
+    `if (q < 0) {`,
+    `q = p + 12;`,
     `if (q > end) break;`,
     `const wc = ((b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11]) >>> 0;`,
     ...windowsCode(plan.windowBytes),
     `if (q >= end) break;`,
     `{ const pk = b[q] >> 4; q++; for (let k = 0; k < pk && q >= 0; k++) q = skipVarInt(b, q, end); }`,
     `if (q < 0) break;`,
-    `const h = p + 8, hn = q - h;`,
-    `if (rows > 0) {`,
-    `  if (hn !== header.length) { status = ${BATCH_FULL}; break; }`,
-    `  let k = 0; while (k < hn && b[h + k] === header[k]) k++;`,
-    `  if (k !== hn) { status = ${BATCH_FULL}; break; }`,
+    `if (rows > 0) { status = ${BATCH_FULL}; break; }`,
+    `hn = q - h;`,
     `}`,
     ...valueCode(plan),
     `if (rows === 0) s.header = header = slice(b, h, h + hn);`,
     `ts[rows * 2 + 1] = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) ^ 0x80000000;`,
     `ts[rows * 2] = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7];`,
     `rows++; bytes += q - p; p = q;`,
-    `}`,
-    `} finally {`,
-    // Also when a read throws: the rows before the bad element stay, `pos` is its start.
+    // Stored as each row ends (not in a finally: a try around the loop costs
+    // more than the stores), so that when a read throws, the rows before the
+    // bad element stay and `pos` is its start.
     `s.rows = rows; s.bytes = bytes; s.pos = p;`,
     `}`,
+    `s.pos = p;`,
     `return status;`,
     `};`,
   ].join("\n");
