@@ -4,7 +4,7 @@
  * `CoderError`/`RangeError` (a truncated element), never another exception;
  * where the per-element decoder accepts the same bytes, the batches hold
  * its values, and what the columnar encoder writes for them decodes (per
- * element) to those values again. (Not always to the same bytes as a
+ * element) to what the per-element coder's own round trip gives. (Not always to the same bytes as a
  * per-element re-encode: string columns keep a key's bytes as they came, so
  * invalid UTF-8 passes through a batch unchanged where a per-element DoFn
  * would see, and write back, U+FFFD.)
@@ -125,9 +125,17 @@ it(`the columnar decoder takes ${CASES} random and mutated inputs per coder with
       );
       const out = new ByteWriter();
       for (const batch of actual.batches) ColumnarEncoder.forCoder(coder)!.encodeAll(batch, out);
+      // The per-element coder's own round trip of those values (which is
+      // not always the identity: a pane of UNKNOWN timing drops its indexes).
+      const canonical = new ByteWriter();
+      for (const v of expected.values)
+        coder.encodeTo(v as WindowedValue<unknown>, canonical, "nested");
       const again = perElement(coder, out.toBytes());
       assert.ok(again.ok, `${JSON.stringify(spec)}: ${Buffer.from(input).toString("hex")}`);
-      assert.deepEqual(again.values, expected.values);
+      assert.deepEqual(
+        again.values,
+        (perElement(coder, canonical.toBytes()) as { values: unknown[] }).values,
+      );
       agreed++;
     }
     assert.ok(agreed > CASES / 10, `${JSON.stringify(spec)}: ${agreed} inputs both decoded`);
