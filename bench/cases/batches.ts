@@ -10,18 +10,34 @@
  * - the stage alone: the same descriptor's bundles run in this process
  *   (driver/in-process.ts: decode, the operations, the DoFn, encode; no
  *   transport). Target: batch ≥ 5x per element.
+ *   Beside it, the decode and encode alone, columns vs elements (the
+ *   columnar coders vs the compiled per-element coders on the same bytes):
+ *   what the stage's ratio is made of.
  * - through the real data plane (a worker process under the benchmark
  *   runner), beside the apache-beam worker running the per-element DoFn and
  *   the echo worker (bytes back, no decoding): the transport floor, the most
  *   any worker of this stack gets through the data plane here.
  */
 import type { BenchDoFn } from "../driver/dofns.js";
+import {
+  ColumnarDecoder,
+  ColumnarEncoder,
+  type ElementBatch,
+} from "../../coders/columnar/index.js";
+import {
+  ByteWriter,
+  coderFromSpec,
+  StreamDecoder,
+  type Coder,
+  type WindowedValue,
+} from "../../coders/index.js";
+import { DEFAULT_BATCH_OPTIONS } from "../../operations/batch/batch-options.js";
 import { measureStage } from "../driver/in-process.js";
 import { chainDescriptor, keyOf, medianBundle, sized, type Encoded } from "../driver/pipelines.js";
 import { result, row, type Row } from "../driver/report.js";
 import { encodeChunks, withSession, type Measured } from "../driver/session.js";
 import type { WorkerKind } from "../driver/worker-launch.js";
-import { kv, STR, type CoderSpec } from "../../test/support/descriptors.js";
+import { kv, STR, windowed, type CoderSpec } from "../../test/support/descriptors.js";
 import type { BenchResult } from "../main.js";
 import type { Profile } from "../measure.js";
 
@@ -109,6 +125,81 @@ function* doubles(n: number): Generator<{ key: string; value: number }> {
   for (let i = 0; i < n; i++) yield { key: keyOf(i % KEYS), value: i / 4 };
 }
 
+/** The median of `reps` timings of `body` over `input`'s elements, as a measurement. */
+function timed(input: Encoded, reps: number, body: () => void): Measured {
+  body(); // warm-up
+  const runs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const start = process.hrtime.bigint();
+    body();
+    runs.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  runs.sort((a, b) => a - b);
+  const seconds = runs[runs.length >> 1]!;
+  return {
+    elements: input.elements,
+    bytes: input.bytes,
+    seconds,
+    elementsPerSec: input.elements / seconds,
+    mbPerSec: input.bytes / 1e6 / seconds,
+    cpuNsPerElement: (seconds * 1e9) / input.elements,
+    peakRssMb: process.resourceUsage().maxRSS / 1e3,
+    runnerCpuNsPerElement: 0,
+  };
+}
+
+/** Decoding and encoding the input alone: into and from columns vs elements. */
+function codingRows(input: Encoded, profile: Profile): Row[] {
+  const coder = coderFromSpec(windowed(KV_DOUBLE)) as Coder<WindowedValue<unknown>>;
+  const bytes = Buffer.concat(input.chunks);
+  const reps = sized(profile, 9, 15);
+  const limits = DEFAULT_BATCH_OPTIONS;
+  const columnar = ColumnarDecoder.forCoder(coder, limits)!;
+  const encoder = ColumnarEncoder.forCoder(coder)!;
+  let batches: ElementBatch[] = [];
+  const columnsIn = timed(input, reps, () => {
+    batches = columnar.decodeAll(bytes);
+  });
+  let elements: WindowedValue<unknown>[] = [];
+  const elementsIn = timed(input, reps, () => {
+    const decoder = new StreamDecoder(coder);
+    decoder.push(bytes);
+    elements = [];
+    for (let e = decoder.next(); e !== undefined; e = decoder.next()) elements.push(e);
+  });
+  const writer = new ByteWriter(bytes.length + 1024);
+  const check = (what: string) => {
+    if (writer.length !== bytes.length)
+      throw new Error(`${what} wrote ${writer.length} bytes, expected ${bytes.length}`);
+  };
+  const columnsOut = timed(input, reps, () => {
+    writer.reset();
+    for (const batch of batches) encoder.encodeAll(batch, writer);
+    check("the columnar encoder");
+  });
+  const elementsOut = timed(input, reps, () => {
+    writer.reset();
+    for (const e of elements) coder.encodeTo(e, writer, "nested");
+    check("the per-element coder");
+  });
+  const variant = (what: string) =>
+    `${input.elements.toLocaleString("en-US")} kv(string, double), ${what} alone`;
+  return [
+    row(
+      "batches",
+      variant("decode"),
+      { label: "columnar decoder (batches of 4096)", ...columnsIn },
+      { label: "compiled per-element coder", ...elementsIn },
+    ),
+    row(
+      "batches",
+      variant("encode"),
+      { label: "columnar encoder", ...columnsOut },
+      { label: "compiled per-element coder", ...elementsOut },
+    ),
+  ];
+}
+
 /** Measures each DoFn of `dofns` run in this process (the stage alone). */
 async function measureInProcess(
   dofns: BenchDoFn[],
@@ -191,7 +282,7 @@ export async function run(profile: Profile): Promise<BenchResult> {
     profile,
   );
   const floor = await measure("echo", [SCALE], input, profile);
-  const rows: Row[] = [];
+  const rows: Row[] = codingRows(input, profile);
   UDFS.forEach((udf, i) => {
     const stageVariant = `${input.elements.toLocaleString("en-US")} kv(string, double), ${udf.name}, the stage in process`;
     const stage = row(
