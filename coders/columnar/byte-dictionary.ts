@@ -9,7 +9,7 @@
 export class ByteDictionary {
   /** Start of entry e's bytes in `bytes` (entry e ends where e + 1 starts). */
   offsets: Int32Array = new Int32Array(65);
-  bytes = new Uint8Array(512);
+  bytes: Uint8Array = new Uint8Array(512);
   private first: Int32Array = new Int32Array(64);
   private second: Int32Array = new Int32Array(64);
   /** Entries so far. */
@@ -65,13 +65,7 @@ export class ByteDictionary {
       this.second = grownInt32(this.second, this.offsets.length);
     }
     const start = this.offsets[e]!;
-    if (start + n > this.bytes.length) {
-      let cap = this.bytes.length * 2;
-      while (cap < start + n) cap *= 2;
-      const grown = new Uint8Array(cap);
-      grown.set(this.bytes.subarray(0, start));
-      this.bytes = grown;
-    }
+    this.bytes = roomFor(this.bytes, start, n);
     this.bytes.set(b.subarray(p, p + n), start);
     this.offsets[e + 1] = start + n;
     this.first[e] = w0;
@@ -109,5 +103,15 @@ export class ByteDictionary {
 function grownInt32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(length);
   grown.set(a);
+  return grown;
+}
+
+/** `bytes`, or a copy of its first `used` bytes grown (doubling) to hold `n` more. */
+export function roomFor(bytes: Uint8Array, used: number, n: number): Uint8Array {
+  if (used + n <= bytes.length) return bytes;
+  let cap = bytes.length * 2;
+  while (cap < used + n) cap *= 2;
+  const grown = new Uint8Array(cap);
+  grown.set(bytes.subarray(0, used));
   return grown;
 }

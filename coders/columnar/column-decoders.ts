@@ -27,7 +27,7 @@ import { DOUBLE_URN } from "../double.js";
 import { CoderError } from "../errors.js";
 import { STRING_UTF8_URN } from "../string-utf8.js";
 import { VARINT_URN } from "../varint.js";
-import { ByteDictionary } from "./byte-dictionary.js";
+import { ByteDictionary, roomFor } from "./byte-dictionary.js";
 import { INCOMPLETE, lastRead, readUVarInt32, readVarInt64Halves } from "./varint-read.js";
 
 export { INCOMPLETE };
@@ -279,13 +279,7 @@ class ByteRuns {
   /** Appends `b[p, p + n)` as entry `i` (offsets[i] must be set). */
   append(i: number, b: Uint8Array, p: number, n: number): void {
     const start = this.offsets[i]!;
-    if (start + n > this.bytes.length) {
-      let cap = this.bytes.length * 2;
-      while (cap < start + n) cap *= 2;
-      const grown = new Uint8Array(cap);
-      grown.set(this.bytes.subarray(0, start));
-      this.bytes = grown;
-    }
+    this.bytes = roomFor(this.bytes, start, n);
     if (n < 16) for (let k = 0; k < n; k++) this.bytes[start + k] = b[p + k]!;
     else this.bytes.set(b.subarray(p, p + n), start);
     this.offsets[i + 1] = start + n;

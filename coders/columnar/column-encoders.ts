@@ -90,14 +90,19 @@ class Float64Cells implements CellEncoder {
   }
 }
 
-/** Other number cells (float32, ints up to 32 bits) as doubles. */
-class NumberDoubleCells implements CellEncoder {
-  private readonly values: ArrayLike<number>;
-  private readonly offset: number;
+/** Cells of a column of JavaScript numbers (float32, ints up to 32 bits). */
+abstract class NumberCells implements CellEncoder {
+  protected readonly values: ArrayLike<number>;
+  protected readonly offset: number;
   constructor(data: Data) {
     this.values = data.values as ArrayLike<number>;
     this.offset = data.offset;
   }
+  abstract write(i: number, w: ByteWriter): void;
+}
+
+/** Number cells as doubles. */
+class NumberDoubleCells extends NumberCells {
   write(i: number, w: ByteWriter): void {
     w.writeDouble(this.values[this.offset + i]!);
   }
@@ -124,13 +129,7 @@ class Int64VarIntCells implements CellEncoder {
 }
 
 /** Number cells (ints up to 32 bits) as varints. */
-class NumberVarIntCells implements CellEncoder {
-  private readonly values: ArrayLike<number>;
-  private readonly offset: number;
-  constructor(data: Data) {
-    this.values = data.values as ArrayLike<number>;
-    this.offset = data.offset;
-  }
+class NumberVarIntCells extends NumberCells {
   write(i: number, w: ByteWriter): void {
     w.writeVarInt(this.values[this.offset + i]!);
   }

@@ -1,11 +1,12 @@
 /**
  * Coders as the pipeline builder declares them: a short name (`"string"`,
  * `"varint"`, `"double"`, `"bytes"`, `"bool"`, `"json"`), a composite built
- * with `kv`, `iterable`, `nullable`, or any Beam coder spec `{urn, components,
- * payload}`. Values whose coder is not declared use `"json"`
+ * with `kv`, `iterable`, `nullable`, a schema row of atomic fields built with
+ * `row`, or any Beam coder spec `{urn, components, payload}`. Values whose coder is not declared use `"json"`
  * (`firefly:coder:json:v1`, see coders/json.ts); `create` infers its coder
  * from the values.
  */
+import { createHash } from "node:crypto";
 import {
   BOOL_URN,
   BYTES_URN,
@@ -19,10 +20,13 @@ import {
   STRING_UTF8_URN,
   TIMER_URN,
   VARINT_URN,
+  ROW_URN,
   coderFromSpec,
   isCoderRegistered,
+  type AtomicTypeName,
   type CoderSpec,
 } from "../../coders/index.js";
+import { toSchemaProto } from "../../coders/row-schema.js";
 
 export type CoderName = "string" | "varint" | "double" | "bytes" | "bool" | "json";
 
@@ -66,6 +70,46 @@ export const timerCoder = (key: CoderType, window: CoderType): CoderProtoSpec =>
   urn: TIMER_URN,
   components: [normalizeCoder(key), normalizeCoder(window)],
 });
+
+const ATOMIC_TYPES: readonly AtomicTypeName[] = [
+  "BYTE",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FLOAT",
+  "DOUBLE",
+  "STRING",
+  "BOOLEAN",
+  "BYTES",
+];
+
+/** A field of `row`: an atomic schema type, with `?` after it when the field may be null. */
+export type RowFieldTypeName = AtomicTypeName | `${AtomicTypeName}?`;
+
+/**
+ * A schema row coder (`beam:coder:row:v1`) of atomic fields, in the order
+ * given: `row({ sensor: "STRING", reading: "DOUBLE", note: "STRING?" })`.
+ * Values are plain objects by field name (`null` for null fields). The
+ * schema's id is derived from its fields, so equal schemas get equal ids.
+ */
+export function row(fields: Readonly<Record<string, RowFieldTypeName>>): CoderProtoSpec {
+  const schemaFields = Object.entries(fields).map(([name, type]) => {
+    const nullable = typeof type === "string" && type.endsWith("?");
+    const atomic = (nullable ? type.slice(0, -1) : type) as AtomicTypeName;
+    if (!ATOMIC_TYPES.includes(atomic))
+      throw new TypeError(
+        `row field ${JSON.stringify(name)}: ${JSON.stringify(type)} is not an atomic type (${ATOMIC_TYPES.join(", ")}, each optionally followed by "?")`,
+      );
+    return { name, type: { kind: "atomic" as const, atomic, nullable } };
+  });
+  if (schemaFields.length === 0) throw new TypeError("row: a schema needs at least one field");
+  const digest = createHash("sha256").update(JSON.stringify(schemaFields)).digest("hex");
+  const id = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
+  return {
+    urn: ROW_URN,
+    payload: toSchemaProto({ id, fields: schemaFields }).serializeBinary(),
+  };
+}
 
 /** The full spec of a coder type (names resolved, components normalized); validates it. */
 export function normalizeCoder(type: CoderType, where = "coder"): CoderProtoSpec {

@@ -31,7 +31,9 @@ export {
   iterable,
   kv,
   nullable,
+  row,
   type CoderName,
+  type RowFieldTypeName,
   type CoderProtoSpec,
   type CoderType,
 } from "./coder-types.js";

@@ -72,6 +72,10 @@ const CASES: Case[] = [
     name: "batch DoFns on Arrow columns: mapBatches and processBatch",
     file: "test/interop/cases/batches.mjs",
   },
+  {
+    name: "schema rows in batches: decoded into columns, nulls kept, encoded from columns",
+    file: "test/interop/cases/batch-rows.mjs",
+  },
   example("numeric-features.mjs", ["--rows=20000"]),
   {
     name: "a splittable DoFn: restrictions split, sized and checkpointed",

@@ -24,6 +24,7 @@ import type { Receiver } from "../../operations/operation.js";
 import { pipelineApi } from "../../proto/index.js";
 import { BYTES, INTERVAL, kv, STR, VARINT, type CoderSpec } from "../support/descriptors.js";
 import { json, setUpOperation, type OperationUnderTest } from "./support.js";
+import { Rng } from "../fuzz/prng.js";
 
 const DOUBLE: CoderSpec = { urn: "beam:coder:double:v1" };
 const BOOL: CoderSpec = { urn: "beam:coder:bool:v1" };
@@ -32,16 +33,10 @@ const W1 = intervalWindow(0n, 10n);
 const W2 = intervalWindow(10n, 20n);
 const { EARLIEST_IN_PANE, LATEST_IN_PANE, END_OF_WINDOW } = pipelineApi.OutputTime.Enum;
 
-/** A seeded generator of floats in [0, 1) (mulberry32). */
+/** A seeded generator of floats in [0, 1) (the fuzzers' PRNG). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.u32() / 4294967296;
 }
 
 const payload = (fn: object) =>

@@ -13,7 +13,7 @@ import { after, describe, it } from "node:test";
 import { ColumnarPrecombineOperation } from "../../operations/batch/columnar-precombine.js";
 import { CombineFnHost } from "../../operations/combine/combine-fn-host.js";
 import { pipelineApi } from "../../proto/index.js";
-import { kv, Pipeline } from "../../src/pipeline/index.js";
+import { kv, Pipeline, row } from "../../src/pipeline/index.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "firefly-batches-"));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -30,6 +30,54 @@ const N = 3000;
 
 for (const threads of [0, 2]) {
   describe(`batch DoFns on the local runner (threads: ${threads})`, () => {
+    it("schema rows: a column per field (nulls kept), rows out of a batch step", async () => {
+      const p = new Pipeline({ runner: "local", threads });
+      const input = Array.from({ length: N }, (_, i) => ({
+        sensor: `s${i % 4}`,
+        reading: i / 4,
+        count: (i % 5) - 2,
+        note: i % 3 === 0 ? null : `n${i % 7}`,
+      }));
+      const prefix = path.join(root, `rows-${threads}`);
+      p.create(input, {
+        coder: row({ sensor: "STRING", reading: "DOUBLE", count: "INT32", note: "STRING?" }),
+      })
+        .reshuffle()
+        .mapBatches(
+          (batch) => {
+            const types = batch.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(" ");
+            if (
+              types !==
+              "sensor:Dictionary<Int32, Utf8> reading:Float64 count:Int32 note:Dictionary<Int32, Utf8>"
+            )
+              throw new Error(`unexpected columns ${types}`);
+            const reading = batch.getChild("reading")!.toArray() as Float64Array;
+            const count = batch.getChild("count")!.toArray() as Int32Array;
+            const scaled = new Float64Array(reading.length);
+            for (let i = 0; i < reading.length; i++) scaled[i] = reading[i]! * count[i]!;
+            return { sensor: batch.getChild("sensor"), scaled, note: batch.getChild("note") };
+          },
+          {
+            batchSize: 300,
+            coder: row({ sensor: "STRING", scaled: "DOUBLE", note: "STRING?" }),
+          },
+        )
+        .map(
+          (r) => {
+            const out = r as unknown as { sensor: string; scaled: number; note: string | null };
+            return `${out.sensor} ${out.scaled} ${out.note ?? "-"}`;
+          },
+          { coder: "string" },
+        )
+        .writeText(prefix);
+      const result = await p.run();
+      assert.equal(result.state, "DONE");
+      assert.deepEqual(
+        readLines(prefix),
+        input.map((r) => `${r.sensor} ${r.reading * r.count} ${r.note ?? "-"}`).sort(),
+      );
+    });
+
     it("mapBatches on kv(string, double), then a per-key sum", async () => {
       const p = new Pipeline({ runner: "local", threads });
       const input = Array.from({ length: N }, (_, i) => ({ key: `k${i % 5}`, value: i / 8 }));

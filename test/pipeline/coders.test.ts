@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { coderFromSpec, CoderError, JSON_URN } from "../../coders/index.js";
-import { inferCoder, iterable, kv, nullable, Pipeline } from "../../src/pipeline/index.js";
+import { coderFromSpec, CoderError, JSON_URN, RowCoder } from "../../coders/index.js";
+import { inferCoder, iterable, kv, nullable, Pipeline, row } from "../../src/pipeline/index.js";
 import { assertWellFormed, outputCoder } from "./support.js";
 
 test("the json default coder round-trips JSON values and refuses values JSON would lose", () => {
@@ -53,4 +53,32 @@ test("explicit coders: names, composites and Beam specs; unknown ones are errors
   assert.equal(outputCoder(proto, "Iter"), "iterable(string_utf8)");
   assert.equal(outputCoder(proto, "Kv"), "kv(string_utf8,nullable(double))");
   assert.equal(outputCoder(proto, "Spec"), "kv(bytes,bool)");
+});
+
+test("row(fields) is a schema row coder of atomic fields; equal schemas get equal ids", () => {
+  const rowCoder = (fields: Parameters<typeof row>[0]): RowCoder => {
+    const spec = row(fields);
+    return coderFromSpec({ urn: spec.urn, payload: spec.payload }) as RowCoder;
+  };
+  const coder = rowCoder({ name: "STRING", score: "DOUBLE", note: "STRING?" });
+  assert.deepEqual(
+    coder.schema.fields.map((f) => [f.name, f.type]),
+    [
+      ["name", { kind: "atomic", atomic: "STRING", nullable: false }],
+      ["score", { kind: "atomic", atomic: "DOUBLE", nullable: false }],
+      ["note", { kind: "atomic", atomic: "STRING", nullable: true }],
+    ],
+  );
+  const value = { name: "ana", score: 1.5, note: null };
+  assert.deepEqual(coder.decode(coder.encode(value, "nested"), "nested"), value);
+  assert.equal(
+    coder.schema.id,
+    rowCoder({ name: "STRING", score: "DOUBLE", note: "STRING?" }).schema.id,
+  );
+  assert.notEqual(coder.schema.id, rowCoder({ name: "STRING" }).schema.id);
+  assert.throws(
+    () => row({ n: "INTEGER" as never }),
+    /row field "n": "INTEGER" is not an atomic type/,
+  );
+  assert.throws(() => row({}), /at least one field/);
 });
