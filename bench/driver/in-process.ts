@@ -84,16 +84,18 @@ export async function inProcessStage(
 }
 
 /**
- * Runs a warm-up bundle of `input`, then `reps` bundles; the measurement of
- * the median one (CPU is this process's: the stage runs on this thread).
- * Every bundle's output must be `expectOutputBytes` long.
+ * Measures stages of several descriptors on the same input, their bundles
+ * interleaved (one of each in turn, after a warm-up bundle of each) so that
+ * a noisy machine slows them alike; returns each one's median bundle (CPU
+ * is this process's: the stages run on this thread). Every bundle's output
+ * must be `expectOutputBytes` long.
  */
-export async function measureStage(
-  descriptor: fnApi.ProcessBundleDescriptor,
+export async function measureStages(
+  descriptors: readonly fnApi.ProcessBundleDescriptor[],
   input: Encoded,
   options: { reps: number; expectOutputBytes: number },
-): Promise<Measured> {
-  const stage = await inProcessStage(descriptor);
+): Promise<Measured[]> {
+  const stages = await Promise.all(descriptors.map((d) => inProcessStage(d)));
   try {
     const check = (bytes: number): void => {
       if (bytes !== options.expectOutputBytes)
@@ -101,28 +103,29 @@ export async function measureStage(
           `in-process bundle output ${bytes} bytes, expected ${options.expectOutputBytes}`,
         );
     };
-    check(await stage.run(input.chunks));
-    const runs: Measured[] = [];
+    for (const stage of stages) check(await stage.run(input.chunks));
+    const runs: Measured[][] = stages.map(() => []);
     for (let i = 0; i < options.reps; i++) {
-      const cpu = process.cpuUsage();
-      const start = process.hrtime.bigint();
-      check(await stage.run(input.chunks));
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const used = process.cpuUsage(cpu);
-      runs.push({
-        elements: input.elements,
-        bytes: input.bytes,
-        seconds,
-        elementsPerSec: input.elements / seconds,
-        mbPerSec: input.bytes / 1e6 / seconds,
-        cpuNsPerElement: ((used.user + used.system) * 1e3) / input.elements,
-        peakRssMb: process.resourceUsage().maxRSS / 1e3,
-        runnerCpuNsPerElement: 0,
-      });
+      for (const [s, stage] of stages.entries()) {
+        const cpu = process.cpuUsage();
+        const start = process.hrtime.bigint();
+        check(await stage.run(input.chunks));
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        const used = process.cpuUsage(cpu);
+        runs[s]!.push({
+          elements: input.elements,
+          bytes: input.bytes,
+          seconds,
+          elementsPerSec: input.elements / seconds,
+          mbPerSec: input.bytes / 1e6 / seconds,
+          cpuNsPerElement: ((used.user + used.system) * 1e3) / input.elements,
+          peakRssMb: process.resourceUsage().maxRSS / 1e3,
+          runnerCpuNsPerElement: 0,
+        });
+      }
     }
-    runs.sort((a, b) => a.seconds - b.seconds);
-    return runs[runs.length >> 1]!;
+    return runs.map((r) => r.sort((a, b) => a.seconds - b.seconds)[r.length >> 1]!);
   } finally {
-    await stage.close();
+    for (const stage of stages) await stage.close();
   }
 }
