@@ -71,6 +71,7 @@ export {
 } from "./param-windowed-value.js";
 export { ROW_URN, RowCoder, type Row } from "./row.js";
 export {
+  ATOMIC_TYPE_NAMES,
   parseSchemaProto,
   type AtomicTypeName,
   type RowField,

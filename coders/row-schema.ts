@@ -51,6 +51,9 @@ const ATOMIC: Record<number, AtomicTypeName> = {
   9: "BYTES",
 };
 
+/** Every atomic schema type, in the order of the proto's enum. */
+export const ATOMIC_TYPE_NAMES: readonly AtomicTypeName[] = Object.values(ATOMIC);
+
 /** Parses a serialized `Schema` proto (throws on malformed input). */
 export function parseSchemaProto(payload: Uint8Array): RowSchema {
   return fromProtoSchema(schemaApi.Schema.deserializeBinary(payload), 0);

@@ -21,6 +21,7 @@ import {
   TIMER_URN,
   VARINT_URN,
   ROW_URN,
+  ATOMIC_TYPE_NAMES,
   coderFromSpec,
   isCoderRegistered,
   type AtomicTypeName,
@@ -71,18 +72,6 @@ export const timerCoder = (key: CoderType, window: CoderType): CoderProtoSpec =>
   components: [normalizeCoder(key), normalizeCoder(window)],
 });
 
-const ATOMIC_TYPES: readonly AtomicTypeName[] = [
-  "BYTE",
-  "INT16",
-  "INT32",
-  "INT64",
-  "FLOAT",
-  "DOUBLE",
-  "STRING",
-  "BOOLEAN",
-  "BYTES",
-];
-
 /** A field of `row`: an atomic schema type, with `?` after it when the field may be null. */
 export type RowFieldTypeName = AtomicTypeName | `${AtomicTypeName}?`;
 
@@ -96,9 +85,9 @@ export function row(fields: Readonly<Record<string, RowFieldTypeName>>): CoderPr
   const schemaFields = Object.entries(fields).map(([name, type]) => {
     const nullable = typeof type === "string" && type.endsWith("?");
     const atomic = (nullable ? type.slice(0, -1) : type) as AtomicTypeName;
-    if (!ATOMIC_TYPES.includes(atomic))
+    if (!ATOMIC_TYPE_NAMES.includes(atomic))
       throw new TypeError(
-        `row field ${JSON.stringify(name)}: ${JSON.stringify(type)} is not an atomic type (${ATOMIC_TYPES.join(", ")}, each optionally followed by "?")`,
+        `row field ${JSON.stringify(name)}: ${JSON.stringify(type)} is not an atomic type (${ATOMIC_TYPE_NAMES.join(", ")}, each optionally followed by "?")`,
       );
     return { name, type: { kind: "atomic" as const, atomic, nullable } };
   });

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import {
+  ATOMIC_TYPE_NAMES,
   BytesCoder,
   coderFromSpec,
   GLOBAL_WINDOW,
@@ -119,17 +120,7 @@ export const windowSpec: fc.Arbitrary<TestSpec> = fc.constantFrom<TestSpec>(
   },
 );
 
-const atomicTypes = fc.constantFrom(
-  "BYTE",
-  "INT16",
-  "INT32",
-  "INT64",
-  "FLOAT",
-  "DOUBLE",
-  "STRING",
-  "BOOLEAN",
-  "BYTES" as const,
-);
+const atomicTypes = fc.constantFrom(...ATOMIC_TYPE_NAMES);
 
 const microsRepresentation: RowFieldType = {
   kind: "row",
