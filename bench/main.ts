@@ -100,7 +100,7 @@ export const BENCH_CASES: Readonly<Record<string, BenchCase>> = {
   },
   batches: {
     description:
-      "(l) kv(string, double) through value*2+1 and a running per-key sum: processBatch (Arrow columns) vs per-element process vs the apache-beam worker",
+      "(l) kv(string, double) through value*2+1 and a running per-key sum: processBatch (Arrow columns) vs per-element process — decode and encode alone, the stage in process, and through the data plane beside the apache-beam and echo workers",
     quick: true,
     load: () => import("./cases/batches.js"),
   },
