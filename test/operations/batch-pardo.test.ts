@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ByteWriter, type WindowedValue } from "../../coders/index.js";
+import { batchValues, ColumnarDecoder, type ElementBatch } from "../../coders/columnar/index.js";
+import { ByteWriter, coderFromSpec, type Coder, type WindowedValue } from "../../coders/index.js";
 import { buildGraph } from "../../harness/bundle/graph-builder.js";
 import { ColumnarDataSourceOperation } from "../../operations/batch/columnar-data-source.js";
 import type { BundleServices, ElementSink } from "../../operations/bundle-services.js";
@@ -216,5 +217,47 @@ describe("batch ParDo payloads", () => {
       () => buildGraph(descriptor, () => noBundleServices()),
       /batch\.maxElements must be a positive integer, got 0/,
     );
+  });
+
+  it("a channel split drops the decoded rows past its stop bound before any is handed on", () => {
+    const coder = coderFromSpec(windowed(KV_SD)) as Coder<WindowedValue<unknown>>;
+    const values = Array.from({ length: 40 }, (_, i) => ({ key: `k${i % 3}`, value: i }));
+    const bytes = encodeGlobal(KV_SD, values);
+    const half = bytes.length >> 1;
+    // Split after the first chunk's rows were claimed: keep half of the rest, or none of it.
+    const cases = [{ fraction: 0.5 }, { fraction: 0 }];
+    for (const c of cases) {
+      const rows: number[] = [];
+      const receiver = {
+        takesBatches: true,
+        batchLimits: { maxElements: 8, maxBytes: 1 << 20 },
+        process: () => assert.fail("a columnar source hands on batches"),
+        processBatch: (batch: ElementBatch) => {
+          for (const [v] of batchValues(batch)) rows.push((v as { value: number }).value);
+        },
+      };
+      const decoder = ColumnarDecoder.forCoder(coder, receiver.batchLimits)!;
+      const source = new ColumnarDataSourceOperation("source", decoder, "c", receiver);
+      source.startBundle();
+      void source.consume(bytes.subarray(0, half));
+      const claimed = source.splitGate.claimed;
+      assert.ok(claimed > 0 && claimed < 40, `claimed ${claimed} in the first chunk`);
+      const split = source.splitGate.trySplit({
+        fractionOfRemainder: c.fraction,
+        estimatedInputElements: 40,
+        allowedSplitPoints: [],
+      });
+      const stop = claimed + Math.ceil((40 - claimed) * c.fraction);
+      if (c.fraction === 0) assert.equal(split?.firstResidualElement, claimed);
+      else assert.equal(split?.firstResidualElement, stop);
+      void source.consume(bytes.subarray(half));
+      void source.endOfInput();
+      assert.deepEqual(
+        rows,
+        values.slice(0, stop).map((v) => v.value),
+        `fraction ${c.fraction}: elements before the stop bound, each once`,
+      );
+      assert.equal(source.splitGate.claimed, stop);
+    }
   });
 });
