@@ -72,12 +72,7 @@ export class SplitGate {
 
   /** Claims the next element; false when it is past the stop bound. */
   claimNext(): boolean {
-    this.lock();
-    const next = this.cells[INDEX] + 1;
-    const ok = next < this.cells[STOP];
-    if (ok) this.cells[INDEX] = next;
-    this.unlock();
-    return ok;
+    return this.claim(1) === 1;
   }
 
   /**

@@ -32,7 +32,7 @@ import {
   type WindowedValue,
 } from "../../coders/index.js";
 import { DEFAULT_BATCH_OPTIONS } from "../../operations/batch/batch-options.js";
-import { measureStages } from "../driver/in-process.js";
+import { measureStages, startMeasuring } from "../driver/in-process.js";
 import { chainDescriptor, keyOf, medianBundle, sized, type Encoded } from "../driver/pipelines.js";
 import { result, row, type Row } from "../driver/report.js";
 import { encodeChunks, withSession, type Measured } from "../driver/session.js";
@@ -128,24 +128,14 @@ function* doubles(n: number): Generator<{ key: string; value: number }> {
 /** The median of `reps` timings of `body` over `input`'s elements, as a measurement. */
 function timed(input: Encoded, reps: number, body: () => void): Measured {
   body(); // warm-up
-  const runs: number[] = [];
+  const runs: Measured[] = [];
   for (let i = 0; i < reps; i++) {
-    const start = process.hrtime.bigint();
+    const measuring = startMeasuring(input);
     body();
-    runs.push(Number(process.hrtime.bigint() - start) / 1e9);
+    runs.push(measuring.done());
   }
-  runs.sort((a, b) => a - b);
-  const seconds = runs[runs.length >> 1]!;
-  return {
-    elements: input.elements,
-    bytes: input.bytes,
-    seconds,
-    elementsPerSec: input.elements / seconds,
-    mbPerSec: input.bytes / 1e6 / seconds,
-    cpuNsPerElement: (seconds * 1e9) / input.elements,
-    peakRssMb: process.resourceUsage().maxRSS / 1e3,
-    runnerCpuNsPerElement: 0,
-  };
+  runs.sort((a, b) => a.seconds - b.seconds);
+  return runs[runs.length >> 1]!;
 }
 
 /** Decoding and encoding the input alone: into and from columns vs elements. */

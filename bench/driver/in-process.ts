@@ -107,25 +107,38 @@ export async function measureStages(
     const runs: Measured[][] = stages.map(() => []);
     for (let i = 0; i < options.reps; i++) {
       for (const [s, stage] of stages.entries()) {
-        const cpu = process.cpuUsage();
-        const start = process.hrtime.bigint();
+        const measuring = startMeasuring(input);
         check(await stage.run(input.chunks));
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        const used = process.cpuUsage(cpu);
-        runs[s]!.push({
-          elements: input.elements,
-          bytes: input.bytes,
-          seconds,
-          elementsPerSec: input.elements / seconds,
-          mbPerSec: input.bytes / 1e6 / seconds,
-          cpuNsPerElement: ((used.user + used.system) * 1e3) / input.elements,
-          peakRssMb: process.resourceUsage().maxRSS / 1e3,
-          runnerCpuNsPerElement: 0,
-        });
+        runs[s]!.push(measuring.done());
       }
     }
     return runs.map((r) => r.sort((a, b) => a.seconds - b.seconds)[r.length >> 1]!);
   } finally {
     for (const stage of stages) await stage.close();
   }
+}
+
+/**
+ * Starts measuring work on `input`'s elements done in this process; `done()`
+ * gives the measurement (wall time, and this process's CPU: no runner side).
+ */
+export function startMeasuring(input: Encoded): { done(): Measured } {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  return {
+    done() {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const used = process.cpuUsage(cpu);
+      return {
+        elements: input.elements,
+        bytes: input.bytes,
+        seconds,
+        elementsPerSec: input.elements / seconds,
+        mbPerSec: input.bytes / 1e6 / seconds,
+        cpuNsPerElement: ((used.user + used.system) * 1e3) / input.elements,
+        peakRssMb: process.resourceUsage().maxRSS / 1e3,
+        runnerCpuNsPerElement: 0,
+      };
+    },
+  };
 }

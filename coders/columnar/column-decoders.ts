@@ -339,12 +339,6 @@ class Utf8DictionaryColumn implements ColumnDecoder {
     this.maxEntries = Math.max(1024, 4 * capacity);
   }
   read(b: Uint8Array, p: number, end: number, row: number): number {
-    if (p < end && b[p]! < 0x80) {
-      const n = b[p]!;
-      if (p + 1 + n > end) return INCOMPLETE;
-      this.indices[row] = this.dictionary.entryOf(b, p + 1, n);
-      return p + 1 + n;
-    }
     const at = runStart(b, p, end, STRING_UTF8_URN);
     if (at === INCOMPLETE) return INCOMPLETE;
     this.indices[row] = this.dictionary.entryOf(b, at, lastRead.length);

@@ -13,6 +13,11 @@ export const lastRead = { length: 0 };
 
 /** Reads a length (an unsigned varint below 2^31) into `lastRead.length`. */
 export function readUVarInt32(b: Uint8Array, from: number, end: number, urn: string): number {
+  if (from < end && b[from]! < 0x80) {
+    // One byte: most lengths (short strings and keys).
+    lastRead.length = b[from]!;
+    return from + 1;
+  }
   let p = from;
   let v = 0;
   for (let shift = 0; shift < 35; shift += 7) {

@@ -207,12 +207,6 @@ export interface PrecombineParts {
   host: CombineFnHost;
   out: Receiver;
   options: PrecombineOptions;
-  /**
-   * The input PCollection's element coder (KV) and the KV's value coder;
-   * undefined when Firefly cannot build them (the precombine itself needs
-   * only the key and window coders).
-   */
-  coders: { input: Coder<unknown> | undefined; value: Coder<unknown> | undefined };
 }
 
 /** Another precombine operation for some inputs (e.g. columnar batches), or undefined. */
@@ -233,17 +227,10 @@ registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {
     throw new OperationError(op.transformId, urn, `expected one input, found ${inputs.length}`);
   }
   const out = onlyOutput(op, urn);
-  const optionalCoder = (coderId: string): Coder<unknown> | undefined => {
-    try {
-      return op.coder(coderId);
-    } catch {
-      return undefined;
-    }
-  };
   let parts: PrecombineParts;
   try {
     const coders = pcollectionCoders(op.descriptor, inputs[0]);
-    if (coders.keyCoderId === undefined || coders.kvValueCoderId === undefined) {
+    if (coders.keyCoderId === undefined) {
       throw new Error(`the input PCollection ${JSON.stringify(inputs[0])} is not of KVs`);
     }
     const pcollection = op.descriptor.pcollections.get(inputs[0]);
@@ -259,10 +246,6 @@ registerOperation(COMBINE_PER_KEY_PRECOMBINE_URN, (op: OperationContext) => {
         windowCoder: op.coder(coders.windowCoderId),
         timestampCombiner: timestampCombinerOf(strategy),
         maxKeys: precombineMaxKeys(op.limits.pipelineOptions),
-      },
-      coders: {
-        input: optionalCoder(coders.valueCoderId),
-        value: optionalCoder(coders.kvValueCoderId),
       },
     };
   } catch (err) {
